@@ -1,0 +1,397 @@
+"""The signed-request pipeline: typed actions → calls → signing bytes → signed body.
+
+Everything a submission needs is prepared (scaled, validated, encoded) before a nonce is
+reserved, so that bad input never consumes a nonce and signing is the only step left
+once the nonce is known. Wire JSON shapes are PROTOCOL.md §5.1; byte layouts §3.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from . import encoding as enc
+from . import models as m
+from .crypto import hex0x, parse_hex
+from .errors import InvalidInput, TooManyActions
+
+MAX_ACTIONS = 5
+MAX_GROUPS = 5
+
+
+@dataclass(frozen=True)
+class MarketContext:
+    """What encoding an action on one market needs, precomputed once per market."""
+
+    market_id: str
+    contract_id: bytes
+    base_asset: bytes
+    quote_asset: bytes
+    base_factor: int
+    accounts_registry: bytes
+
+    @classmethod
+    def of(cls, market: m.Market, accounts_registry_id: str) -> MarketContext:
+        """Context of a market model."""
+        return cls(
+            market_id=str(market.market_id),
+            contract_id=parse_hex(market.contract_id, 32, "contract_id"),
+            base_asset=parse_hex(market.base.asset, 32, "base asset"),
+            quote_asset=parse_hex(market.quote.asset, 32, "quote asset"),
+            base_factor=10**market.base.decimals,
+            accounts_registry=parse_hex(accounts_registry_id, 32, "accounts_registry_id"),
+        )
+
+
+@dataclass(frozen=True)
+class PreparedAction:
+    """One action in both forms: its wire JSON object and its contract call."""
+
+    wire: dict[str, Any]
+    call: enc.Call
+
+
+@dataclass(frozen=True)
+class PreparedGroup:
+    """The prepared actions of one market."""
+
+    market_id: str
+    actions: tuple[PreparedAction, ...]
+
+
+# --- single actions ------------------------------------------------------------------
+
+
+def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
+    """(variant name, first param, second param, wire JSON) of a scaled order type."""
+    if isinstance(order_type, m.OrderType):
+        return order_type.value, 0, 0, order_type.value
+    if isinstance(order_type, m.LimitOrder):
+        price = _chain_int(order_type.price, "limit price")
+        ts = int(time.time()) if order_type.timestamp is None else order_type.timestamp
+        ts = _chain_int(ts, "limit timestamp")
+        return "Limit", price, ts, {"Limit": [str(price), str(ts)]}
+    if isinstance(order_type, m.BoundedMarketOrder):
+        hi = _chain_int(order_type.max_price, "max_price")
+        lo = _chain_int(order_type.min_price, "min_price")
+        if lo > hi:
+            raise InvalidInput(f"BoundedMarketOrder min_price {lo} exceeds max_price {hi}")
+        wire = {"BoundedMarket": {"max_price": str(hi), "min_price": str(lo)}}
+        return "BoundedMarket", hi, lo, wire
+    if isinstance(order_type, str) and order_type in ("Spot", "Market", "FillOrKill", "PostOnly"):
+        return order_type, 0, 0, order_type
+    raise InvalidInput(
+        f"unknown order type {order_type!r}: use OrderType, LimitOrder or BoundedMarketOrder"
+    )
+
+
+def _chain_int(value: Any, what: str) -> int:
+    if isinstance(value, m.ChainInt):
+        return value.value
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be an integer, got a bool")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or not 0 <= value <= enc.U64_MAX:
+        raise InvalidInput(f"{what} must be an integer in 0..2**64-1, got {value!r}")
+    return value
+
+
+def create_order(
+    ctx: MarketContext, side: m.OrderSide | str, price: int, quantity: int, order_type: Any
+) -> PreparedAction:
+    """CreateOrder with already-scaled price and quantity."""
+    side_name = side.value if isinstance(side, m.OrderSide) else side
+    if side_name not in ("Buy", "Sell"):
+        raise InvalidInput(f"side must be OrderSide.BUY or OrderSide.SELL, got {side!r}")
+    price = _chain_int(price, "price")
+    quantity = _chain_int(quantity, "quantity")
+    name, first, second, wire_type = _order_type_parts(order_type)
+    if side_name == "Buy":
+        amount, asset = price * quantity // ctx.base_factor, ctx.quote_asset
+    else:
+        amount, asset = quantity, ctx.base_asset
+    if amount > enc.U64_MAX:
+        raise InvalidInput("price x quantity does not fit in a u64")
+    call_data = enc.encode_order_args(price, quantity, enc.encode_order_type(name, first, second))
+    wire = {
+        "CreateOrder": {
+            "side": side_name,
+            "price": str(price),
+            "quantity": str(quantity),
+            "order_type": wire_type,
+        }
+    }
+    return PreparedAction(
+        wire, enc.Call(ctx.contract_id, enc.SELECTOR_CREATE_ORDER, amount, asset, call_data)
+    )
+
+
+def cancel_order(ctx: MarketContext, order_id: str) -> PreparedAction:
+    """CancelOrder of a 32-byte order id."""
+    raw = parse_hex(order_id, 32, "order_id")
+    call = enc.Call(ctx.contract_id, enc.SELECTOR_CANCEL_ORDER, 0, enc.ZERO_B256, raw)
+    return PreparedAction({"CancelOrder": {"order_id": hex0x(raw)}}, call)
+
+
+def _identity(to: m.Identity | str) -> m.Identity:
+    if isinstance(to, m.Identity):
+        return to
+    return m.ContractIdentity(to)
+
+
+def settle_balance(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
+    """SettleBalance to an identity (a bare id means a trading account, a ContractId)."""
+    ident = _identity(to)
+    data = enc.encode_identity(ident.discriminant, ident.address_bytes)
+    call = enc.Call(ctx.contract_id, enc.SELECTOR_SETTLE_BALANCE, 0, enc.ZERO_B256, data)
+    return PreparedAction({"SettleBalance": {"to": ident.to_dict()}}, call)
+
+
+def register_referer(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
+    """RegisterReferer: a call on the accounts registry, not the market."""
+    ident = _identity(to)
+    data = enc.encode_identity(ident.discriminant, ident.address_bytes)
+    call = enc.Call(ctx.accounts_registry, enc.SELECTOR_REGISTER_REFERER, 0, enc.ZERO_B256, data)
+    return PreparedAction({"RegisterReferer": {"to": ident.to_dict()}}, call)
+
+
+def prepare_typed(ctx: MarketContext, action: m.Action) -> PreparedAction:
+    """A typed (already-scaled) action of ``batch_actions``."""
+    if isinstance(action, m.CreateOrderAction):
+        return create_order(
+            ctx, action.side, _chain_int(action.price, "price"),
+            _chain_int(action.quantity, "quantity"), action.order_type,
+        )
+    if isinstance(action, m.CancelOrderAction):
+        return cancel_order(ctx, action.order_id)
+    if isinstance(action, m.SettleBalanceAction):
+        return settle_balance(ctx, action.to)
+    if isinstance(action, m.RegisterRefererAction):
+        return register_referer(ctx, action.to)
+    raise InvalidInput(f"unsupported action {type(action).__name__}")
+
+
+def check_batch(groups: Sequence[PreparedGroup]) -> None:
+    """At most 5 actions in total and 5 market groups; at least one action."""
+    total = sum(len(g.actions) for g in groups)
+    if total == 0:
+        raise InvalidInput("a batch needs at least one action")
+    if total > MAX_ACTIONS or len(groups) > MAX_GROUPS:
+        raise TooManyActions(
+            f"a batch holds at most {MAX_ACTIONS} actions in {MAX_GROUPS} market groups, "
+            f"got {total} in {len(groups)}"
+        )
+
+
+# --- wire actions → calls (what the exchange does to verify a batch) -----------------
+
+
+class _WireCreateOrder(msgspec.Struct):
+    side: str
+    price: int
+    quantity: int
+    order_type: str | dict[str, Any]
+
+
+class _WireOrderId(msgspec.Struct):
+    order_id: str
+
+
+class _WireTo(msgspec.Struct):
+    to: m.Identity
+
+
+class WireAction(msgspec.Struct, omit_defaults=True):
+    """One action of a request body, decoded (exactly one field is set)."""
+
+    CreateOrder: _WireCreateOrder | None = None  # noqa: N815 - wire name
+    CancelOrder: _WireOrderId | None = None  # noqa: N815
+    SettleBalance: _WireTo | None = None  # noqa: N815
+    RegisterReferer: _WireTo | None = None  # noqa: N815
+
+
+class WireGroup(msgspec.Struct):
+    """One market group of a request body."""
+
+    market_id: m.Id
+    actions: list[WireAction]
+
+
+class Signature(msgspec.Struct):
+    """``{"Secp256k1": "0x..."}``."""
+
+    Secp256k1: str  # noqa: N815 - wire name
+
+
+class ActionsBody(msgspec.Struct):
+    """A decoded ``POST /v1/session/actions`` body."""
+
+    actions: list[WireGroup]
+    signature: Signature
+    nonce: int
+    trade_account_id: m.Id
+    session_id: m.Identity
+    collect_orders: bool = False
+
+
+class SessionBody(msgspec.Struct):
+    """A decoded ``PUT /v1/session`` body."""
+
+    contract_id: m.Id
+    session_id: m.Identity
+    signature: Signature
+    contract_ids: list[m.Id]
+    nonce: int
+    expiry: int
+
+
+class WithdrawBody(msgspec.Struct):
+    """A decoded ``POST /v1/accounts/withdraw`` body."""
+
+    trade_account_id: m.Id
+    signature: Signature
+    nonce: int
+    to: m.Identity
+    asset_id: m.Id
+    amount: int
+
+
+def wire_order_type(order_type: str | dict[str, Any]) -> tuple[str, int, int]:
+    """(variant, first, second) of a wire ``order_type``."""
+    if isinstance(order_type, str):
+        if order_type not in ("Spot", "Market", "FillOrKill", "PostOnly"):
+            raise InvalidInput(f"unknown order type {order_type!r}")
+        return order_type, 0, 0
+    if len(order_type) == 1 and "Limit" in order_type:
+        price, ts = order_type["Limit"]
+        return "Limit", int(price), int(ts)
+    if len(order_type) == 1 and "BoundedMarket" in order_type:
+        bounds = order_type["BoundedMarket"]
+        return "BoundedMarket", int(bounds["max_price"]), int(bounds["min_price"])
+    raise InvalidInput(f"unknown order type {order_type!r}")
+
+
+def call_of_wire(action: WireAction, ctx: MarketContext) -> enc.Call:
+    """The contract call a wire action stands for."""
+    if action.CreateOrder is not None:
+        o = action.CreateOrder
+        name, first, second = wire_order_type(o.order_type)
+        ot: Any
+        if name == "Limit":
+            ot = m.LimitOrder(price=m.ChainInt(first), timestamp=second)
+        elif name == "BoundedMarket":
+            ot = m.BoundedMarketOrder(max_price=m.ChainInt(first), min_price=m.ChainInt(second))
+        else:
+            ot = name
+        return create_order(ctx, o.side, o.price, o.quantity, ot).call
+    if action.CancelOrder is not None:
+        return cancel_order(ctx, action.CancelOrder.order_id).call
+    if action.SettleBalance is not None:
+        return settle_balance(ctx, action.SettleBalance.to).call
+    if action.RegisterReferer is not None:
+        return register_referer(ctx, action.RegisterReferer.to).call
+    raise InvalidInput("an action must be one of CreateOrder, CancelOrder, SettleBalance, RegisterReferer")
+
+
+def decode_wire_actions(actions_json: Any) -> list[WireAction]:
+    """Typed wire actions from their JSON form (a list of ``{"Kind": {...}}``)."""
+    return msgspec.convert(actions_json, list[WireAction], strict=False, dec_hook=m._dec_hook)
+
+
+# --- signing and bodies --------------------------------------------------------------
+
+
+def actions_signing_bytes(nonce: int, groups: Sequence[PreparedGroup]) -> bytes:
+    """The bytes the session key signs for ``groups`` at ``nonce``."""
+    return enc.actions_signing_bytes(nonce, [a.call for g in groups for a in g.actions])
+
+
+def _sig(signature: bytes) -> dict[str, str]:
+    return {"Secp256k1": "0x" + signature.hex()}
+
+
+def actions_body(
+    groups: Sequence[PreparedGroup],
+    nonce: int,
+    session: m.SessionInfo,
+    collect_orders: bool,
+) -> bytes:
+    """Sign ``groups`` at ``nonce`` with the session key; the request body bytes."""
+    signature = session.session_wallet.raw_sign(actions_signing_bytes(nonce, groups))
+    return m.encode(
+        {
+            "actions": [
+                {"market_id": g.market_id, "actions": [a.wire for a in g.actions]} for g in groups
+            ],
+            "signature": _sig(signature),
+            "nonce": str(nonce),
+            "trade_account_id": str(session.trade_account_id),
+            "session_id": session.session_id.to_dict(),
+            "collect_orders": collect_orders,
+        }
+    )
+
+
+def session_body(
+    owner: Any,
+    trade_account_id: str,
+    session_address: str,
+    contract_ids: Sequence[str],
+    nonce: int,
+    chain_id: int,
+    expiry: int,
+) -> bytes:
+    """Owner-signed ``PUT /v1/session`` body (``owner`` is a Signer)."""
+    ids = list(dict.fromkeys(str(m.b256(c, "contract id")) for c in contract_ids))
+    if not ids:
+        raise InvalidInput("a session needs at least one market")
+    signing = enc.session_signing_bytes(
+        nonce,
+        chain_id,
+        parse_hex(session_address, 32, "session address"),
+        expiry,
+        [bytes.fromhex(c[2:]) for c in ids],
+    )
+    return m.encode(
+        {
+            "contract_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "session_id": {"Address": str(m.b256(session_address, "session address"))},
+            "signature": _sig(owner.personal_sign(signing)),
+            "contract_ids": ids,
+            "nonce": str(nonce),
+            "expiry": str(expiry),
+        }
+    )
+
+
+def withdraw_body(
+    owner: Any,
+    trade_account_id: str,
+    to: m.Identity,
+    asset_id: str,
+    amount: int,
+    nonce: int,
+    chain_id: int,
+) -> bytes:
+    """Owner-signed ``POST /v1/accounts/withdraw`` body."""
+    if amount <= 0:
+        raise InvalidInput("the withdrawal amount must be greater than zero")
+    asset = parse_hex(asset_id, 32, "asset_id")
+    signing = enc.withdraw_signing_bytes(
+        nonce, chain_id, to.discriminant, to.address_bytes, amount, asset
+    )
+    return m.encode(
+        {
+            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "signature": _sig(owner.personal_sign(signing)),
+            "nonce": str(nonce),
+            "to": to.to_dict(),
+            "asset_id": hex0x(asset),
+            "amount": str(amount),
+        }
+    )

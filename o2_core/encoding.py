@@ -1,0 +1,163 @@
+"""Fuel ABI byte layouts of the signed payloads (PROTOCOL.md §3).
+
+Pure functions over ints and bytes. Integers are u64 big-endian; nothing is padded.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from .errors import InvalidInput
+
+U64_MAX = 2**64 - 1
+GAS_MAX = U64_MAX
+_U64 = struct.Struct(">Q")
+_pack_u64 = _U64.pack
+
+IDENTITY_ADDRESS = 0
+IDENTITY_CONTRACT = 1
+
+#: OrderType discriminants, in the contract's declaration order.
+ORDER_TYPE_CODES: dict[str, int] = {
+    "Limit": 0,
+    "Spot": 1,
+    "FillOrKill": 2,
+    "PostOnly": 3,
+    "Market": 4,
+    "BoundedMarket": 5,
+}
+
+
+def u64(value: int) -> bytes:
+    """8-byte big-endian encoding of an unsigned 64-bit integer."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U64_MAX:
+        raise InvalidInput(f"value must be an integer in 0..2**64-1, got {value!r}")
+    return _pack_u64(value)
+
+
+def _bytes32(value: bytes, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise InvalidInput(f"{what} must be 32 bytes")
+    return bytes(value)
+
+
+def function_selector(name: str) -> bytes:
+    """Fuel function selector: ``u64(len(name)) || utf8(name)`` (not a hash)."""
+    raw = name.encode()
+    return _pack_u64(len(raw)) + raw
+
+
+def encode_identity(discriminant: int, address: bytes) -> bytes:
+    """Identity: ``u64(0)`` + Address or ``u64(1)`` + ContractId, 32 bytes."""
+    if discriminant not in (IDENTITY_ADDRESS, IDENTITY_CONTRACT):
+        raise InvalidInput(f"identity discriminant must be 0 or 1, got {discriminant!r}")
+    return _pack_u64(discriminant) + _bytes32(address, "identity address")
+
+
+def encode_option_call_data(data: bytes | None) -> bytes:
+    """Option<Bytes> in a call: None = ``u64(0)``; Some = ``u64(1) || u64(len) || data``."""
+    if data is None:
+        return _pack_u64(0)
+    return _pack_u64(1) + _pack_u64(len(data)) + data
+
+
+def encode_order_type(name: str, first: int = 0, second: int = 0) -> bytes:
+    """The tightly packed OrderType enum.
+
+    ``Limit`` carries ``(price, timestamp)``, ``BoundedMarket`` ``(max_price,
+    min_price)``; the other variants carry nothing.
+    """
+    code = ORDER_TYPE_CODES.get(name)
+    if code is None:
+        raise InvalidInput(f"unknown order type {name!r}; expected one of {list(ORDER_TYPE_CODES)}")
+    if code in (0, 5):
+        return _pack_u64(code) + u64(first) + u64(second)
+    return _pack_u64(code)
+
+
+def encode_order_args(price: int, quantity: int, order_type: bytes) -> bytes:
+    """OrderArgs: ``u64(price) || u64(quantity) || OrderType``."""
+    return u64(price) + u64(quantity) + order_type
+
+
+class Call(NamedTuple):
+    """One contract call of an action batch."""
+
+    contract_id: bytes
+    selector: bytes
+    amount: int
+    asset_id: bytes
+    call_data: bytes | None
+    gas: int = GAS_MAX
+
+
+def encode_call(call: Call) -> bytes:
+    """``contract_id || u64(len(selector)) || selector || u64(amount) || asset_id || u64(gas)
+    || Option(call_data)``."""
+    return b"".join(
+        (
+            _bytes32(call.contract_id, "contract_id"),
+            _pack_u64(len(call.selector)),
+            call.selector,
+            u64(call.amount),
+            _bytes32(call.asset_id, "asset_id"),
+            u64(call.gas),
+            encode_option_call_data(call.call_data),
+        )
+    )
+
+
+def actions_signing_bytes(nonce: int, calls: list[Call]) -> bytes:
+    """Bytes the session key signs for an action batch (PROTOCOL.md §3.2)."""
+    return u64(nonce) + _pack_u64(len(calls)) + b"".join(encode_call(c) for c in calls)
+
+
+def session_signing_bytes(
+    nonce: int,
+    chain_id: int,
+    session_address: bytes,
+    expiry: int,
+    contract_ids: list[bytes],
+) -> bytes:
+    """Bytes the owner signs to create a session (PROTOCOL.md §3.1)."""
+    return b"".join(
+        (
+            u64(nonce),
+            u64(chain_id),
+            function_selector("set_session"),
+            _pack_u64(1),
+            encode_identity(IDENTITY_ADDRESS, session_address),
+            u64(expiry),
+            _pack_u64(len(contract_ids)),
+            *(_bytes32(c, "contract id") for c in contract_ids),
+        )
+    )
+
+
+def withdraw_signing_bytes(
+    nonce: int,
+    chain_id: int,
+    to_discriminant: int,
+    to_address: bytes,
+    amount: int,
+    asset_id: bytes,
+) -> bytes:
+    """Bytes the owner signs to withdraw (PROTOCOL.md §3.3); amount before asset."""
+    return b"".join(
+        (
+            u64(nonce),
+            u64(chain_id),
+            function_selector("withdraw"),
+            encode_identity(to_discriminant, to_address),
+            u64(amount),
+            _bytes32(asset_id, "asset_id"),
+        )
+    )
+
+
+SELECTOR_CREATE_ORDER = function_selector("create_order")
+SELECTOR_CANCEL_ORDER = function_selector("cancel_order")
+SELECTOR_SETTLE_BALANCE = function_selector("settle_balance")
+SELECTOR_REGISTER_REFERER = function_selector("register_referer")
+ZERO_B256 = bytes(32)

@@ -1,0 +1,399 @@
+"""REST as values: a builder and a parser for every endpoint of PROTOCOL.md §5.
+
+A builder returns a :class:`Request` (method, URL, headers, body bytes); a transport
+turns it into a :class:`Response`; a parser turns that into a model or raises the
+matching :class:`~o2_core.errors.O2Error`. Nothing here performs I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import msgspec
+
+from . import models as m
+from .errors import InvalidInput, ProtocolError, error_from_body
+
+T = TypeVar("T")
+
+JSON_HEADERS: tuple[tuple[str, str], ...] = (
+    ("content-type", "application/json"),
+    ("accept", "application/json"),
+)
+GET_HEADERS: tuple[tuple[str, str], ...] = (("accept", "application/json"),)
+
+MAX_TRADES = 50
+MAX_ORDERS = 200
+MAX_BARS = 5000
+BAR_RESOLUTIONS = frozenset(
+    "1s 1m 2m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M 3M".split()
+)
+#: Milliseconds per bar resolution (months as 30 days, for range checks only).
+RESOLUTION_MS: dict[str, int] = {
+    "1s": 1_000,
+    "1m": 60_000,
+    "2m": 120_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+    "3d": 259_200_000,
+    "1w": 604_800_000,
+    "1M": 2_592_000_000,
+    "3M": 7_776_000_000,
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, fully built.
+
+    ``idempotent`` says whether a transport-level retry is safe (GETs and reads); a
+    signed submission is never retried blindly.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = GET_HEADERS
+    body: bytes | None = None
+    idempotent: bool = True
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP reply: status, headers (names lowercase) and raw body."""
+
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        """A header's value by case-insensitive name."""
+        return self.headers.get(name.lower())
+
+
+def retry_after_seconds(response: Response) -> float | None:
+    """The ``Retry-After`` delay in seconds, when the reply gives one as a number."""
+    value = response.header("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+def _url(base: str, path: str, params: Mapping[str, Any] | None = None) -> str:
+    if not params:
+        return base + path
+    query = {k: _param(v) for k, v in params.items() if v is not None}
+    return f"{base}{path}?{urlencode(query)}" if query else base + path
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json(payload: Any) -> bytes:
+    return m.encode(payload)
+
+
+def _count(count: int, limit: int, what: str) -> int:
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limit:
+        raise InvalidInput(f"{what} count must be an integer in 1..{limit}, got {count!r}")
+    return count
+
+
+def _direction(direction: str) -> str:
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"direction must be 'asc' or 'desc', got {direction!r}")
+    return direction
+
+
+# --- builders ------------------------------------------------------------------------
+
+
+def get_markets(base: str) -> Request:
+    """``GET /v1/markets``."""
+    return Request("GET", base + "/v1/markets")
+
+
+def get_market_summary(base: str, market_id: str) -> Request:
+    """``GET /v1/markets/summary``."""
+    return Request("GET", _url(base, "/v1/markets/summary", {"market_id": market_id}))
+
+
+def get_market_ticker(base: str, market_id: str) -> Request:
+    """``GET /v1/markets/ticker``."""
+    return Request("GET", _url(base, "/v1/markets/ticker", {"market_id": market_id}))
+
+
+def depth_precision_wire(level: int) -> int:
+    """The wire precision (10^level) of a user-facing level 1..18."""
+    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 18:
+        raise InvalidInput(f"depth precision must be an integer level in 1..18, got {level!r}")
+    return 10**level
+
+
+def get_depth(base: str, market_id: str, precision: int = 1, limit: int | None = None) -> Request:
+    """``GET /v1/depth``; ``precision`` is the level 1..18 (wire: 10^level)."""
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise InvalidInput(f"depth limit must be a positive integer, got {limit!r}")
+    params = {"market_id": market_id, "precision": depth_precision_wire(precision), "limit": limit}
+    return Request("GET", _url(base, "/v1/depth", params))
+
+
+def get_trades(
+    base: str,
+    market_id: str,
+    count: int = MAX_TRADES,
+    direction: str = "desc",
+    start_timestamp: int | None = None,
+    start_trade_id: str | None = None,
+) -> Request:
+    """``GET /v1/trades`` (count <= 50)."""
+    params = {
+        "market_id": market_id,
+        "direction": _direction(direction),
+        "count": _count(count, MAX_TRADES, "trade"),
+        "start_timestamp": start_timestamp,
+        "start_trade_id": start_trade_id,
+    }
+    return Request("GET", _url(base, "/v1/trades", params))
+
+
+def get_trades_by_account(
+    base: str,
+    market_id: str,
+    contract: str,
+    count: int = MAX_TRADES,
+    direction: str = "desc",
+    start_timestamp: int | None = None,
+    start_trade_id: str | None = None,
+) -> Request:
+    """``GET /v1/trades_by_account`` (count <= 50)."""
+    params = {
+        "market_id": market_id,
+        "contract": contract,
+        "direction": _direction(direction),
+        "count": _count(count, MAX_TRADES, "trade"),
+        "start_timestamp": start_timestamp,
+        "start_trade_id": start_trade_id,
+    }
+    return Request("GET", _url(base, "/v1/trades_by_account", params))
+
+
+def get_bars(base: str, market_id: str, from_ts: int, to_ts: int, resolution: str) -> Request:
+    """``GET /v1/bars``; timestamps in milliseconds, at most 5000 bars."""
+    if resolution not in BAR_RESOLUTIONS:
+        raise InvalidInput(
+            f"unknown bar resolution {resolution!r}; expected one of {sorted(BAR_RESOLUTIONS)}"
+        )
+    if not isinstance(from_ts, int) or not isinstance(to_ts, int) or from_ts < 0 or to_ts < from_ts:
+        raise InvalidInput(f"bars need 0 <= from_ts <= to_ts (ms), got {from_ts!r}..{to_ts!r}")
+    if (to_ts - from_ts) // RESOLUTION_MS[resolution] > MAX_BARS:
+        raise InvalidInput(f"that range holds more than {MAX_BARS} {resolution} bars")
+    params = {"market_id": market_id, "from": from_ts, "to": to_ts, "resolution": resolution}
+    return Request("GET", _url(base, "/v1/bars", params))
+
+
+def create_account(base: str, owner: str) -> Request:
+    """``POST /v1/accounts`` for an owner address."""
+    body = _json({"identity": {"Address": str(m.b256(owner, "owner address"))}})
+    return Request("POST", base + "/v1/accounts", JSON_HEADERS, body, idempotent=False)
+
+
+def get_account(
+    base: str,
+    owner: str | None = None,
+    trade_account_id: str | None = None,
+    owner_contract: str | None = None,
+) -> Request:
+    """``GET /v1/accounts`` by exactly one of owner, trade account id or owner contract."""
+    given = {
+        k: v
+        for k, v in (
+            ("owner", owner),
+            ("trade_account_id", trade_account_id),
+            ("owner_contract", owner_contract),
+        )
+        if v is not None
+    }
+    if len(given) != 1:
+        raise InvalidInput("get_account needs exactly one of owner, trade_account_id, owner_contract")
+    return Request("GET", _url(base, "/v1/accounts", given))
+
+
+def get_balance(
+    base: str, asset_id: str, contract: str | None = None, address: str | None = None
+) -> Request:
+    """``GET /v1/balance`` of an asset for a trading account (or an address)."""
+    if (contract is None) == (address is None):
+        raise InvalidInput("get_balance needs exactly one of contract or address")
+    params = {"asset_id": asset_id, "contract": contract, "address": address}
+    return Request("GET", _url(base, "/v1/balance", params))
+
+
+def get_orders(
+    base: str,
+    market_id: str,
+    contract: str,
+    count: int = 20,
+    is_open: bool | None = None,
+    direction: str = "desc",
+    start_timestamp: int | None = None,
+    start_order_id: str | None = None,
+) -> Request:
+    """``GET /v1/orders`` (count <= 200)."""
+    params = {
+        "market_id": market_id,
+        "contract": contract,
+        "direction": _direction(direction),
+        "count": _count(count, MAX_ORDERS, "order"),
+        "is_open": is_open,
+        "start_timestamp": start_timestamp,
+        "start_order_id": start_order_id,
+    }
+    return Request("GET", _url(base, "/v1/orders", params))
+
+
+def get_order(base: str, market_id: str, order_id: str) -> Request:
+    """``GET /v1/order``."""
+    return Request("GET", _url(base, "/v1/order", {"market_id": market_id, "order_id": order_id}))
+
+
+def _owner_headers(owner_id: str) -> tuple[tuple[str, str], ...]:
+    return (*JSON_HEADERS, ("o2-owner-id", str(m.b256(owner_id, "owner id"))))
+
+
+def put_session(base: str, owner_id: str, body: bytes) -> Request:
+    """``PUT /v1/session`` with a signed body (see :mod:`o2_core.actions`)."""
+    return Request("PUT", base + "/v1/session", _owner_headers(owner_id), body, idempotent=False)
+
+
+def post_actions(base: str, owner_id: str, body: bytes) -> Request:
+    """``POST /v1/session/actions`` with a signed body."""
+    return Request(
+        "POST", base + "/v1/session/actions", _owner_headers(owner_id), body, idempotent=False
+    )
+
+
+def post_withdraw(base: str, owner_id: str, body: bytes) -> Request:
+    """``POST /v1/accounts/withdraw`` with a signed body."""
+    return Request(
+        "POST", base + "/v1/accounts/withdraw", _owner_headers(owner_id), body, idempotent=False
+    )
+
+
+def whitelist_account(base: str, trade_account_id: str) -> Request:
+    """``POST /analytics/v1/whitelist`` (idempotent on the server)."""
+    body = _json({"tradeAccount": str(m.b256(trade_account_id, "trade_account_id"))})
+    return Request("POST", base + "/analytics/v1/whitelist", JSON_HEADERS, body)
+
+
+def get_referral_info(base: str, code: str) -> Request:
+    """``GET /analytics/v1/referral/code-info``."""
+    return Request("GET", _url(base, "/analytics/v1/referral/code-info", {"code": code}))
+
+
+def faucet_mint(faucet_url: str, address: str | None = None, contract: str | None = None) -> Request:
+    """``POST <faucet>`` minting test assets to an address or a trading account."""
+    if (address is None) == (contract is None):
+        raise InvalidInput("the faucet needs exactly one of address or contract")
+    payload = {"address": address} if address is not None else {"contract": contract}
+    return Request("POST", faucet_url, JSON_HEADERS, _json(payload), idempotent=False)
+
+
+def get_aggregated(base: str, what: str, **params: Any) -> Request:
+    """``GET /v1/aggregated/{assets,summary,ticker,orderbook,trades}``."""
+    if what not in ("assets", "summary", "ticker", "orderbook", "trades"):
+        raise InvalidInput(f"unknown aggregated endpoint {what!r}")
+    return Request("GET", _url(base, f"/v1/aggregated/{what}", params))
+
+
+# --- parsers -------------------------------------------------------------------------
+
+
+def check(response: Response) -> None:
+    """Raise the matching :class:`O2Error` if ``response`` is an error reply."""
+    error = error_from_body(response.status, response.body, retry_after_seconds(response))
+    if error is not None:
+        raise error
+    if response.status >= 400:
+        raise ProtocolError(f"HTTP {response.status} without an error body")
+
+
+def parse(response: Response, kind: type[T]) -> T:
+    """Check ``response`` and decode its body into ``kind``."""
+    check(response)
+    return m.decode(response.body, kind)
+
+
+class _DepthReply(msgspec.Struct):
+    market_id: m.Id | None = None
+    orders: m.DepthChanges | None = None
+    view: m.DepthChanges | None = None
+
+
+def parse_depth(response: Response) -> m.DepthSnapshot:
+    """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers)."""
+    reply = parse(response, _DepthReply)
+    book = reply.orders or reply.view or m.DepthChanges()
+    return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
+
+
+def parse_ticker(response: Response) -> m.MarketTicker:
+    """``/v1/markets/ticker``: an object, or a one-item list on the live API."""
+    reply = parse(response, m.MarketTicker | list[m.MarketTicker])  # type: ignore[arg-type]
+    if isinstance(reply, list):
+        if not reply:
+            raise ProtocolError("the ticker reply is an empty list")
+        return reply[0]  # type: ignore[no-any-return]
+    return reply  # type: ignore[no-any-return]
+
+
+def parse_trades(response: Response) -> list[m.Trade]:
+    """``/v1/trades``: ``{"trades": [...]}`` or a bare list."""
+    reply = parse(response, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
+    return reply if isinstance(reply, list) else reply.trades  # type: ignore[no-any-return]
+
+
+def parse_bars(response: Response) -> list[m.Bar]:
+    """``/v1/bars``: a bare list or ``{"bars": [...]}``."""
+    reply = parse(response, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
+    return reply if isinstance(reply, list) else reply.bars  # type: ignore[no-any-return]
+
+
+def parse_order(response: Response) -> m.Order:
+    """``/v1/order``: the order under ``order``."""
+    return parse(response, m.OrderReply).order
+
+
+def parse_faucet(response: Response) -> m.FaucetResponse:
+    """The faucet answers ``{"error": ...}`` (e.g. a cooldown) with a 4xx: not raised."""
+    try:
+        return m.decode(response.body, m.FaucetResponse)
+    except ProtocolError:
+        check(response)
+        raise
+
+
+def parse_actions(response: Response) -> m.ActionsResponse:
+    """``/v1/session/actions``: success needs a ``tx_id``; anything else raises."""
+    reply = parse(response, m.ActionsResponse)
+    if reply.tx_id is None:
+        raise ProtocolError("the actions reply has neither tx_id nor an error")
+    return reply

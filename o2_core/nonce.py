@@ -1,0 +1,121 @@
+"""The nonce of one trading account as an explicit state machine (PROTOCOL.md §5.2).
+
+Every signed submission consumes the account nonce, reverted ones included, and the
+exchange accepts only the current one. The tracker hands out consecutive nonces so that
+several batches can be signed at once, lets them be submitted strictly in nonce order,
+and after any failure demands a re-read before anything else is signed::
+
+    UNSYNCED --sync(n)--> READY --fail(r)--> MUST_RESYNC --sync(n)--> READY
+                          |  reserve() -> r; is_turn(r); commit(r)
+
+Each ``sync`` opens a new epoch: reservations of an older epoch are stale and must be
+signed again with a fresh nonce (they were never sent, so that is safe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import O2Error
+
+
+class NonceState(Enum):
+    """Where the tracker is."""
+
+    UNSYNCED = "unsynced"
+    READY = "ready"
+    MUST_RESYNC = "must_resync"
+
+
+class NonceStateError(O2Error):
+    """An operation that the tracker's current state does not allow (a bug in the caller)."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A nonce handed out for one submission, valid within one epoch."""
+
+    nonce: int
+    epoch: int
+
+
+class NonceTracker:
+    """Nonce bookkeeping for one trading account. Pure: no I/O, no clock, no locks."""
+
+    __slots__ = ("_epoch", "_next", "_state", "_turn")
+
+    def __init__(self) -> None:
+        self._state = NonceState.UNSYNCED
+        self._epoch = 0
+        self._next = 0
+        self._turn = 0
+
+    @property
+    def state(self) -> NonceState:
+        """The current state."""
+        return self._state
+
+    @property
+    def needs_sync(self) -> bool:
+        """True until the nonce has been (re-)read from the exchange."""
+        return self._state is not NonceState.READY
+
+    @property
+    def current(self) -> int | None:
+        """The next nonce the exchange expects as far as we know (None when unknown)."""
+        return self._turn if self._state is NonceState.READY else None
+
+    @property
+    def epoch(self) -> int:
+        """Incremented by every ``sync``."""
+        return self._epoch
+
+    def sync(self, nonce: int) -> None:
+        """Adopt the nonce read from the exchange; outstanding reservations become stale."""
+        if not isinstance(nonce, int) or nonce < 0:
+            raise NonceStateError(f"a nonce is a non-negative integer, got {nonce!r}")
+        self._state = NonceState.READY
+        self._epoch += 1
+        self._next = nonce
+        self._turn = nonce
+
+    def reserve(self) -> Reservation:
+        """The next nonce to sign with."""
+        if self._state is not NonceState.READY:
+            raise NonceStateError(f"cannot reserve a nonce while {self._state.value}; sync first")
+        reservation = Reservation(self._next, self._epoch)
+        self._next += 1
+        return reservation
+
+    def is_stale(self, reservation: Reservation) -> bool:
+        """True when ``reservation`` can no longer be submitted (re-sign it)."""
+        return reservation.epoch != self._epoch or self._state is not NonceState.READY
+
+    def is_turn(self, reservation: Reservation) -> bool:
+        """True when ``reservation`` is the next one to submit."""
+        return not self.is_stale(reservation) and reservation.nonce == self._turn
+
+    def commit(self, reservation: Reservation) -> None:
+        """The submission of ``reservation`` succeeded: the nonce is consumed."""
+        if not self.is_turn(reservation):
+            raise NonceStateError(
+                f"commit of nonce {reservation.nonce} out of turn "
+                f"(state {self._state.value}, expected nonce {self._turn})"
+            )
+        self._turn += 1
+
+    def fail(self, reservation: Reservation) -> None:
+        """The submission of ``reservation`` failed or its outcome is unknown: re-read."""
+        if reservation.epoch != self._epoch:
+            raise NonceStateError(f"fail of nonce {reservation.nonce} from an old epoch")
+        self._state = NonceState.MUST_RESYNC
+
+    def release(self, reservation: Reservation) -> None:
+        """``reservation`` will not be submitted (its signing failed, or it was cancelled)."""
+        if self.is_stale(reservation):
+            return
+        if reservation.nonce == self._next - 1:
+            self._next -= 1  # the last one handed out: no gap, nothing to re-read
+        else:
+            self._state = NonceState.MUST_RESYNC
