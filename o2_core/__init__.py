@@ -3,6 +3,7 @@
 Public names are re-exported here; no other module of ``o2_core`` is public API.
 """
 
+from .client import MarketActionsBuilder, O2Client
 from .config import Network, NetworkConfig, get_config
 from .crypto import (
     EvmWallet,

@@ -67,6 +67,11 @@ class NonceTracker:
         return self._turn if self._state is NonceState.READY else None
 
     @property
+    def outstanding(self) -> int:
+        """Reservations handed out in this epoch and not yet committed."""
+        return self._next - self._turn if self._state is NonceState.READY else 0
+
+    @property
     def epoch(self) -> int:
         """Incremented by every ``sync``."""
         return self._epoch
