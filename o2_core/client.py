@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -22,6 +23,7 @@ from . import actions as act
 from . import crypto
 from . import http as h
 from . import models as m
+from . import stream
 from .config import LOCAL_HOST, Network, NetworkConfig, get_config
 from .errors import (
     AccountNotFound,
@@ -37,7 +39,8 @@ from .errors import (
 )
 from .markets import NumericInput, scale_amount
 from .nonce import NonceTracker, Reservation
-from .transport import Transport
+from .book import OrderBook
+from .transport import ConnectionClosed, Transport, WebSocketConnection
 
 logger = logging.getLogger("o2.client")
 
@@ -96,9 +99,10 @@ class _AccountNonce:
 
 def _default_transport(config: NetworkConfig) -> Transport:
     if LOCAL_HOST in config.api_base:
-        from o2_transport_memory import embedded_transport
+        from o2_transport_memory import local_exchange
 
-        return embedded_transport()  # type: ignore[no-any-return]
+        _, transport = local_exchange()
+        return transport
     from o2_transport_httpx import HttpxTransport
 
     return HttpxTransport()  # type: ignore[no-any-return]
@@ -126,6 +130,7 @@ class O2Client:
         backoff_cap: float = 8.0,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        stream_options: StreamOptions | None = None,
     ) -> None:
         if request_timeout <= 0 or action_timeout <= 0:
             raise InvalidInput("timeouts must be positive")
@@ -146,7 +151,8 @@ class O2Client:
         self._markets_lock: anyio.Lock | None = None
         self._nonces: dict[str, _AccountNonce] = {}
         self._session: m.SessionInfo | None = None
-        self._streams: Any = None
+        self._streams: _StreamManager | None = None
+        self._stream_options = stream_options or StreamOptions()
         self._closed = False
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -899,49 +905,397 @@ class O2Client:
 
     # --- streams -------------------------------------------------------------------------
 
-    def _stream_manager(self) -> Any:
+    def _stream_manager(self) -> _StreamManager:
         if self._closed:
             raise O2Error("the client is closed")
         if self._streams is None:
-            from ._streams import StreamManager
-
-            self._streams = StreamManager(self._transport, self._config.ws_url, self._rand)
+            self._streams = _StreamManager(
+                self._transport, self._config.ws_url, self._stream_options
+            )
         return self._streams
 
     async def stream_depth(
         self, market: str | m.Market, precision: int = 1
     ) -> AsyncIterator[m.DepthUpdate]:
-        """Depth of a market: a snapshot first, then updates (new totals per level)."""
+        """Depth of a market: a snapshot first, then updates (each level's new total).
+
+        A fresh snapshot (``is_snapshot``) follows every reconnect and every resync of a
+        consumer that fell behind; treat each snapshot as a reset of the book.
+        """
         wire = h.depth_precision_wire(precision)
         mk = await self._resolve_market(market)
-        async for update in self._stream_manager().depth(str(mk.market_id), wire):
-            yield update
+        sub = stream.DepthSub(mk.market_id, wire)
+        async for update in self._stream_manager().iterate(sub):
+            yield update  # type: ignore[misc]
+
+    async def order_book(
+        self, market: str | m.Market, precision: int = 1
+    ) -> AsyncIterator[OrderBook]:
+        """A live local order book: yields the same :class:`OrderBook` after each update.
+
+        The book is seeded from the snapshot and re-seeded after reconnects and resyncs;
+        deltas that arrive while it waits for a snapshot are ignored.
+        """
+        book = OrderBook()
+        async for update in self.stream_depth(market, precision):
+            if book.apply(update):
+                yield book
 
     async def stream_orders(self, account: m.AccountInfo | str) -> AsyncIterator[m.OrderUpdate]:
-        """Order updates of a trading account."""
-        async for update in self._stream_manager().orders(self._account_id(account)):
-            yield update
+        """Order updates of a trading account (raises SlowConsumerError if it falls behind)."""
+        sub = stream.OrdersSub(self._account_id(account))
+        async for update in self._stream_manager().iterate(sub):
+            yield update  # type: ignore[misc]
 
     async def stream_trades(self, market: str | m.Market) -> AsyncIterator[m.TradeUpdate]:
-        """Trades of a market."""
+        """Trades of a market (raises SlowConsumerError if it falls behind)."""
         mk = await self._resolve_market(market)
-        async for update in self._stream_manager().trades(str(mk.market_id)):
-            yield update
+        async for update in self._stream_manager().iterate(stream.TradesSub(mk.market_id)):
+            yield update  # type: ignore[misc]
 
     async def stream_balances(self, account: m.AccountInfo | str) -> AsyncIterator[m.BalanceUpdate]:
-        """Balance updates of a trading account."""
-        async for update in self._stream_manager().balances(self._account_id(account)):
-            yield update
+        """Balance updates of a trading account (raises SlowConsumerError if it falls behind)."""
+        sub = stream.BalancesSub(self._account_id(account))
+        async for update in self._stream_manager().iterate(sub):
+            yield update  # type: ignore[misc]
 
     async def stream_nonce(self, account: m.AccountInfo | str) -> AsyncIterator[m.NonceUpdate]:
-        """Nonce updates of a trading account."""
-        async for update in self._stream_manager().nonce(self._account_id(account)):
-            yield update
+        """Nonce updates of a trading account (only the latest matters: old ones may drop)."""
+        sub = stream.NonceSub(self._account_id(account))
+        async for update in self._stream_manager().iterate(sub):
+            yield update  # type: ignore[misc]
 
-    async def stream_lifecycle(self) -> AsyncIterator[Any]:
-        """Connection lifecycle events (CONNECTED, DISCONNECTED, RECONNECTING, ...)."""
+    async def stream_lifecycle(self) -> AsyncIterator[stream.ConnectionEvent]:
+        """Connection lifecycle events: CONNECTED, DISCONNECTED, RECONNECTING, RECONNECTED,
+        CLOSED. After RECONNECTED re-sync orders, balances and nonce from REST."""
         async for event in self._stream_manager().lifecycle():
             yield event
 
 
-__all__ = ["MarketActionsBuilder", "O2Client"]
+@dataclass(frozen=True)
+class StreamOptions:
+    """Tuning of the shared WebSocket.
+
+    ``buffer_size`` bounds each iterator's queue: depth drops the oldest update and
+    resyncs from a fresh snapshot, orders/balances/trades raise ``SlowConsumerError``,
+    nonce keeps the latest. ``ping_interval`` seconds of silence trigger a ping; no pong
+    within ``pong_timeout`` means the connection is dead. ``max_reconnect_attempts``
+    None retries forever.
+    """
+
+    buffer_size: int = 1024
+    ping_interval: float = 20.0
+    pong_timeout: float = 10.0
+    connect_timeout: float = 10.0
+    close_timeout: float = 2.0
+    reconnect_base: float = 0.25
+    reconnect_cap: float = 30.0
+    max_reconnect_attempts: int | None = None
+
+
+_POLICIES: dict[str, stream.OverflowPolicy] = {
+    "depth": stream.OverflowPolicy.DROP_OLDEST,
+    "nonce": stream.OverflowPolicy.DROP_OLDEST,
+    "orders": stream.OverflowPolicy.ERROR,
+    "balances": stream.OverflowPolicy.ERROR,
+    "trades": stream.OverflowPolicy.ERROR,
+}
+
+
+class _Consumer:
+    """One iterator's subscription and bounded buffer."""
+
+    __slots__ = ("awaiting_snapshot", "buffer", "sub")
+
+    def __init__(self, sub: stream.Subscription, capacity: int) -> None:
+        self.sub = sub
+        self.buffer: stream.BoundedBuffer[Any] = stream.BoundedBuffer(
+            capacity, _POLICIES[sub.key[0]]
+        )
+        self.awaiting_snapshot = isinstance(sub, stream.DepthSub)
+
+
+class _StreamManager:
+    """Drives one shared WebSocket for every stream iterator of a client.
+
+    There is no background task: the iterator that needs data while nobody else reads
+    becomes the reader (under ``_reader``), reads one frame, dispatches it to every
+    consumer's buffer and wakes the others. Connecting and reconnecting happen in the
+    reader too, following :class:`~o2_core.stream.StreamProtocol`.
+    """
+
+    def __init__(self, transport: Transport, url: str, options: StreamOptions) -> None:
+        self._transport = transport
+        self._url = url
+        self._opts = options
+        backoff = stream.Backoff(
+            base=options.reconnect_base,
+            cap=options.reconnect_cap,
+            max_attempts=options.max_reconnect_attempts,
+            jitter=0.5,
+            rand=random.random,
+        )
+        self._protocol = stream.StreamProtocol(backoff)
+        self._router: stream.Router[_Consumer] = stream.Router()
+        self._lifecycle: list[stream.BoundedBuffer[stream.ConnectionEvent]] = []
+        self._conn: WebSocketConnection | None = None
+        self._reader: anyio.Lock | None = None
+        self._send_lock: anyio.Lock | None = None
+        self._changed: anyio.Event | None = None
+        self._read_scope: anyio.CancelScope | None = None
+        self._closed = False
+        self.reconnects = 0
+
+    # -- plumbing --
+
+    def _primitives(self) -> tuple[anyio.Lock, anyio.Lock]:
+        if self._reader is None or self._send_lock is None:
+            self._reader, self._send_lock = anyio.Lock(), anyio.Lock()
+        return self._reader, self._send_lock
+
+    def _event(self) -> anyio.Event:
+        if self._changed is None:
+            self._changed = anyio.Event()
+        return self._changed
+
+    def _notify(self) -> None:
+        event, self._changed = self._changed, anyio.Event()
+        if event is not None:
+            event.set()
+
+    def _emit(self, events: list[stream.ConnectionEvent]) -> None:
+        for event in events:
+            logger.info("websocket %s: %s", event.state.value, event.message)
+            for buffer in self._lifecycle:
+                buffer.push(event)
+        if events:
+            self._notify()
+
+    async def _send(self, frames: list[str]) -> None:
+        if not frames or self._conn is None:
+            return
+        _, send_lock = self._primitives()
+        conn = self._conn
+        async with send_lock:
+            for frame in frames:
+                logger.debug("websocket send %s", frame)
+                await conn.send_text(frame)
+
+    # -- connection --
+
+    async def _connect(self) -> None:
+        """Open the connection (reader only), retrying with backoff; False when closed."""
+        while self._conn is None and not self._closed:
+            if self._protocol.state is stream.ProtocolState.CLOSED:
+                return
+            try:
+                conn = await self._transport.connect_websocket(
+                    self._url, self._opts.connect_timeout
+                )
+            except TransportError as err:
+                events, delay = self._protocol.connection_failed(str(err))
+                self._emit(events)
+                if delay is None:
+                    self._shutdown()
+                    return
+                await anyio.sleep(delay)
+                continue
+            events, frames = self._protocol.connection_made()
+            if any(e.state is stream.ConnectionState.RECONNECTED for e in events):
+                self.reconnects += 1
+            self._conn = conn
+            try:
+                await self._send(frames)
+            except TransportError as err:
+                await self._lost(err)
+                continue
+            self._emit(events)
+
+    async def _lost(self, err: BaseException) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with anyio.move_on_after(self._opts.close_timeout, shield=True):
+                await conn.close()
+        if self._closed or self._protocol.state is not stream.ProtocolState.CONNECTED:
+            return
+        for consumer in self._router.consumers():
+            if isinstance(consumer.sub, stream.DepthSub):
+                consumer.awaiting_snapshot = True
+        events, delay = self._protocol.connection_lost(str(err) or type(err).__name__)
+        self._emit(events)
+        if delay is None:
+            self._shutdown()
+            return
+        await anyio.sleep(delay)
+
+    def _shutdown(self) -> None:
+        self._closed = True
+        self._notify()
+
+    async def _receive(self, conn: WebSocketConnection) -> str:
+        """The next frame; after ``ping_interval`` of silence, a ping must be answered."""
+        while True:
+            with anyio.move_on_after(self._opts.ping_interval):
+                return await conn.receive_text()
+            frames: list[str] = []
+            failure: list[BaseException] = []
+            pong = anyio.Event()
+
+            async def ping() -> None:
+                try:
+                    await conn.ping()
+                    pong.set()
+                except TransportError as err:
+                    failure.append(err)
+
+            async def receive(scope: anyio.CancelScope) -> None:
+                try:
+                    frames.append(await conn.receive_text())
+                except TransportError as err:
+                    failure.append(err)
+                scope.cancel()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(ping)
+                tg.start_soon(receive, tg.cancel_scope)
+                with anyio.move_on_after(self._opts.pong_timeout):
+                    await pong.wait()
+                tg.cancel_scope.cancel()
+            if frames:
+                return frames[0]
+            if failure:
+                raise failure[0]
+            if not pong.is_set():
+                raise ConnectionClosed(f"no pong within {self._opts.pong_timeout}s")
+            # alive but silent: keep waiting
+
+    async def _read_one(self) -> None:
+        """Reader: connect if needed, read one frame, dispatch it."""
+        with anyio.CancelScope() as scope:
+            self._read_scope = scope
+            try:
+                if self._conn is None:
+                    await self._connect()
+                conn = self._conn
+                if conn is None:
+                    return
+                try:
+                    text = await self._receive(conn)
+                except TransportError as err:
+                    if not self._closed:
+                        await self._lost(err)
+                    return
+                self._dispatch(self._protocol.receive(text))
+            finally:
+                self._read_scope = None
+        self._notify()
+
+    def _dispatch(self, events: list[stream.StreamEvent]) -> None:
+        for event in events:
+            if isinstance(event, stream.MalformedFrame):
+                logger.warning("ignoring a malformed frame (%s): %s", event.reason, event.data)
+                continue
+            if isinstance(event, stream.ServerError):
+                logger.warning("websocket server error %s: %s", event.code, event.message)
+                continue
+            for consumer, part in self._router.dispatch(event):
+                if consumer.awaiting_snapshot:
+                    if not getattr(part, "is_snapshot", False):
+                        continue
+                    consumer.awaiting_snapshot = False
+                consumer.buffer.push(part)
+
+    # -- iteration --
+
+    async def _next(self, consumer: _Consumer | None, buffer: stream.BoundedBuffer[Any]) -> Any:
+        """The consumer's next item, or ``_END`` when the streams are closed."""
+        reader, _ = self._primitives()
+        while True:
+            changed = self._event()
+            if consumer is not None and buffer.take_resync():
+                consumer.awaiting_snapshot = True
+                if self._protocol.state is stream.ProtocolState.CONNECTED:
+                    await self._send(self._protocol.resync_frames(consumer.sub))  # type: ignore[arg-type]
+            if len(buffer) or buffer.failed:
+                return buffer.pop()
+            if self._closed:
+                return _END
+            if not reader.locked():
+                async with reader:
+                    await self._read_one()
+                continue
+            await changed.wait()
+
+    async def iterate(self, sub: stream.Subscription) -> AsyncIterator[Any]:
+        """Subscribe ``sub`` and yield its updates until the streams close."""
+        if self._closed:
+            raise O2Error("the streams are closed")
+        consumer = _Consumer(sub, self._opts.buffer_size)
+        self._router.add(sub, consumer)
+        frames = self._protocol.subscribe(sub)
+        try:
+            await self._send(frames)
+            while True:
+                item = await self._next(consumer, consumer.buffer)
+                if item is _END:
+                    return
+                yield item
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._unsubscribe(sub, consumer)
+
+    async def _unsubscribe(self, sub: stream.Subscription, consumer: _Consumer) -> None:
+        self._router.remove(sub, consumer)
+        self._notify()
+        if self._closed or self._protocol.state is stream.ProtocolState.CLOSED:
+            return
+        frames = self._protocol.unsubscribe(sub)
+        if frames and isinstance(sub, stream.OrdersSub):
+            # unsubscribe_orders ends every orders subscription: restore the others
+            frames += [
+                s.subscribe_frame()
+                for s in self._protocol.subscriptions
+                if isinstance(s, stream.OrdersSub)
+            ]
+        with anyio.move_on_after(self._opts.close_timeout):
+            try:
+                await self._send(frames)
+            except TransportError:
+                pass
+
+    async def lifecycle(self) -> AsyncIterator[stream.ConnectionEvent]:
+        """Lifecycle events until CLOSED (this iterator also keeps the connection read)."""
+        buffer: stream.BoundedBuffer[stream.ConnectionEvent] = stream.BoundedBuffer(
+            self._opts.buffer_size, stream.OverflowPolicy.DROP_OLDEST
+        )
+        self._lifecycle.append(buffer)
+        try:
+            while True:
+                item = await self._next(None, buffer)
+                if item is _END:
+                    return
+                yield item
+                if item.state is stream.ConnectionState.CLOSED:
+                    return
+        finally:
+            self._lifecycle.remove(buffer)
+
+    async def aclose(self) -> None:
+        """End every iterator promptly and close the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._emit(self._protocol.close())
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with anyio.move_on_after(self._opts.close_timeout, shield=True):
+                await conn.close()
+        self._notify()
+
+
+_END = object()
+
+
+__all__ = ["MarketActionsBuilder", "O2Client", "StreamOptions"]

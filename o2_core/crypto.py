@@ -108,7 +108,7 @@ def to_fuel_compact_signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
         raise InvalidInput("r must be 32 bytes")
     if not isinstance(s, (bytes, bytearray)) or len(s) != 32:
         raise InvalidInput("s must be 32 bytes")
-    if recovery_id not in (0, 1) or isinstance(recovery_id, bool):
+    if type(recovery_id) is not int or recovery_id not in (0, 1):  # no bool, no 0.0
         raise InvalidInput(f"recovery_id must be 0 or 1, got {recovery_id!r}")
     s_int = int.from_bytes(s, "big")
     if not 0 < s_int < SECP256K1_N or not 0 < int.from_bytes(r, "big") < SECP256K1_N:
@@ -136,7 +136,7 @@ def recover_public_key(digest: bytes, signature: bytes) -> bytes:
     if len(digest) != 32:
         raise InvalidInput(f"digest must be 32 bytes, got {len(digest)}")
     r, s, recovery_id = split_compact_signature(signature)
-    if not 0 < int.from_bytes(s, "big") <= _HALF_N or not 0 < int.from_bytes(r, "big"):
+    if not 0 < int.from_bytes(s, "big") <= _HALF_N or int.from_bytes(r, "big") == 0:
         raise InvalidSignature("signature s is not low-s normalised, or r/s is zero")
     try:
         if _coincurve is not None:

@@ -79,7 +79,11 @@ class Response:
 
     def header(self, name: str) -> str | None:
         """A header's value by case-insensitive name."""
-        return self.headers.get(name.lower())
+        key = name.lower()
+        value = self.headers.get(key)
+        if value is None:  # headers given with their original case
+            value = next((v for k, v in self.headers.items() if k.lower() == key), None)
+        return value
 
 
 def retry_after_seconds(response: Response) -> float | None:

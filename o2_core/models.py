@@ -117,7 +117,7 @@ AnyOrderType = OrderType | LimitOrder | BoundedMarketOrder
 # --- identities ----------------------------------------------------------------------
 
 
-class Identity(msgspec.Struct, omit_defaults=True, frozen=True):
+class Identity(msgspec.Struct, omit_defaults=True, frozen=True, gc=False):
     """A Fuel Identity: an Address or a ContractId (wire: ``{"Address": "0x.."}``)."""
 
     address: Id | None = msgspec.field(default=None, name="Address")
@@ -280,7 +280,7 @@ class MarketTicker(msgspec.Struct, frozen=True):
 # --- depth ---------------------------------------------------------------------------
 
 
-class DepthLevel(msgspec.Struct, frozen=True):
+class DepthLevel(msgspec.Struct, frozen=True, gc=False):
     """One price level: chain price and total quantity there."""
 
     price: int

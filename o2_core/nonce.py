@@ -118,8 +118,8 @@ class NonceTracker:
 
     def release(self, reservation: Reservation) -> None:
         """``reservation`` will not be submitted (its signing failed, or it was cancelled)."""
-        if self.is_stale(reservation):
-            return
+        if self.is_stale(reservation) or reservation.nonce < self._turn:
+            return  # stale, or already committed: nothing to give back
         if reservation.nonce == self._next - 1:
             self._next -= 1  # the last one handed out: no gap, nothing to re-read
         else:

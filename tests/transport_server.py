@@ -19,12 +19,12 @@ import contextlib
 import json
 import socket
 import ssl
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import trustme
 from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
@@ -195,20 +195,12 @@ def _bound_port(site: web.TCPSite) -> int:
 
 
 def _self_signed(cert: Path, key: Path) -> ssl.SSLContext:
-    """A server context with a fresh self-signed certificate for 127.0.0.1 (openssl CLI)."""
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # fmt: skip
+    """A server context with a throwaway CA-signed certificate for 127.0.0.1 (trustme)."""
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    authority.cert_pem.write_to_path(str(cert))
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(cert), str(key))
+    issued.configure_cert(context)
     return context
 
 

@@ -1,0 +1,147 @@
+"""Configuration of the local exchange: assets, markets, fees, faucet, switches.
+
+Every id is derived from the seed (``sha256("o2-sim:<seed>:<label>")``), so two
+exchanges built from the same seed and the same requests answer byte for byte alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+
+def derive_id(seed: int, label: str) -> str:
+    """A deterministic 32-byte id (``0x`` + 64 lowercase hex) for ``label`` under ``seed``."""
+    return "0x" + hashlib.sha256(f"o2-sim:{seed}:{label}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AssetConfig:
+    """One asset: its symbol, decimals, id, and how much one faucet call mints."""
+
+    symbol: str
+    decimals: int
+    asset_id: str
+    faucet_amount: int
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    """One order book (market) between two configured assets.
+
+    ``maker_fee``/``taker_fee`` are fractions of what each side receives, as decimal
+    text ("0.0001" = 1 bp). ``base_max_precision``/``quote_max_precision`` are the
+    per-market precisions of PROTOCOL.md §4 (price tick = 10^(quote decimals - quote
+    max_precision)).
+    """
+
+    base: str
+    quote: str
+    contract_id: str
+    market_id: str
+    base_max_precision: int
+    quote_max_precision: int
+    min_order: int
+    dust: int = 0
+    price_window: int = 0
+    maker_fee: str = "0.0001"
+    taker_fee: str = "0.0002"
+
+    @property
+    def maker_rate(self) -> Fraction:
+        """The maker fee as an exact fraction."""
+        return Fraction(Decimal(self.maker_fee))
+
+    @property
+    def taker_rate(self) -> Fraction:
+        """The taker fee as an exact fraction."""
+        return Fraction(Decimal(self.taker_fee))
+
+
+@dataclass
+class SimConfig:
+    """Everything the local exchange is built from.
+
+    ``revert_as_code_1000`` answers on-chain reverts wrapped as ``{"code": 1000, ...}``
+    (as the live backend sometimes does) instead of the bare ``message``/``reason`` form.
+    ``require_whitelist`` makes orders of non-whitelisted accounts revert with
+    ``OrderCreationError::TraderNotWhiteListed``.
+    """
+
+    seed: int = 0
+    chain_id: int = 0
+    assets: list[AssetConfig] = field(default_factory=list)
+    markets: list[MarketConfig] = field(default_factory=list)
+    base_asset_id: str = ""
+    books_registry_id: str = ""
+    accounts_registry_id: str = ""
+    trade_account_oracle_id: str = ""
+    require_whitelist: bool = False
+    faucet_cooldown: float = 60.0
+    revert_as_code_1000: bool = False
+    referral_codes: dict[str, str] = field(default_factory=dict)
+    max_ws_subscriptions: int = 64
+
+    def asset(self, symbol: str) -> AssetConfig:
+        """The asset with ``symbol``."""
+        for asset in self.assets:
+            if asset.symbol == symbol:
+                return asset
+        raise KeyError(symbol)
+
+
+def default_config(
+    seed: int = 0,
+    *,
+    require_whitelist: bool = False,
+    faucet_cooldown: float = 60.0,
+    revert_as_code_1000: bool = False,
+) -> SimConfig:
+    """Two markets, ``fFUEL/fUSDC`` and ``fETH/fUSDC``, with testnet-like parameters.
+
+    fFUEL: 9 decimals; fETH: 9 decimals; fUSDC: 6 decimals. On fFUEL/fUSDC the price
+    tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2); the
+    minimum order is 1 fUSDC of notional on both. Fees: 1 bp maker, 2 bp taker.
+    """
+    base_asset = AssetConfig("ETH", 9, derive_id(seed, "asset:ETH"), 100_000_000, "Ether")
+    fuel = AssetConfig("fFUEL", 9, derive_id(seed, "asset:fFUEL"), 1_000_000 * 10**9, "Fake Fuel")
+    eth = AssetConfig("fETH", 9, derive_id(seed, "asset:fETH"), 10 * 10**9, "Fake Ether")
+    usdc = AssetConfig("fUSDC", 6, derive_id(seed, "asset:fUSDC"), 100_000 * 10**6, "Fake USDC")
+    markets = [
+        MarketConfig(
+            base="fFUEL",
+            quote="fUSDC",
+            contract_id=derive_id(seed, "contract:fFUEL/fUSDC"),
+            market_id=derive_id(seed, "market:fFUEL/fUSDC"),
+            base_max_precision=3,
+            quote_max_precision=4,
+            min_order=1_000_000,
+            dust=1_000,
+        ),
+        MarketConfig(
+            base="fETH",
+            quote="fUSDC",
+            contract_id=derive_id(seed, "contract:fETH/fUSDC"),
+            market_id=derive_id(seed, "market:fETH/fUSDC"),
+            base_max_precision=6,
+            quote_max_precision=2,
+            min_order=1_000_000,
+            dust=1_000,
+        ),
+    ]
+    return SimConfig(
+        seed=seed,
+        chain_id=0,
+        assets=[base_asset, fuel, eth, usdc],
+        markets=markets,
+        base_asset_id=base_asset.asset_id,
+        books_registry_id=derive_id(seed, "books_registry"),
+        accounts_registry_id=derive_id(seed, "accounts_registry"),
+        trade_account_oracle_id=derive_id(seed, "trade_account_oracle"),
+        require_whitelist=require_whitelist,
+        faucet_cooldown=faucet_cooldown,
+        revert_as_code_1000=revert_as_code_1000,
+    )

@@ -1,0 +1,108 @@
+"""On-chain revert replies in the backend's shape (PROTOCOL.md §5.3).
+
+A revert names an error enum variant of the contracts' ABIs: the ``LogData`` receipt
+carries the enum's logId in ``rb`` and the variant index in the first 8 bytes of data,
+and the ``LogResult`` list ends with the variant's name. Both come from
+``o2_core._abi_errors`` (generated from the ABIs), never from hand-typed numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from .._abi_errors import ERROR_ENUMS
+
+FAILED_REQUIRE = 0xFFFF_FFFF_FFFF_0000
+REVERT_WITH_LOG = 0xFFFF_FFFF_FFFF_0006
+
+#: ``"OrderCreationError"`` -> (logId, variant names).
+ENUMS_BY_NAME: dict[str, tuple[int, tuple[str, ...]]] = {
+    qualified.rsplit("::", 1)[-1]: (log_id, variants)
+    for log_id, (qualified, variants) in ERROR_ENUMS.items()
+}
+
+
+class Revert(Exception):  # noqa: N818 - it is the chain's word
+    """Raised inside the engine when a call reverts; ``enum``/``variant`` name the error.
+
+    With ``enum`` None the revert is a plain failed ``require`` without a logged error.
+    """
+
+    def __init__(self, enum: str | None, variant: str | None, detail: str = "") -> None:
+        if enum is not None:
+            _, variants = ENUMS_BY_NAME[enum]
+            if variant not in variants:
+                raise ValueError(f"{enum} has no variant {variant!r}")
+        self.enum = enum
+        self.variant = variant
+        self.detail = detail
+        super().__init__(f"{enum}::{variant}" if enum else detail)
+
+
+def revert_body(
+    revert: Revert,
+    contract_id: str,
+    ok_results: list[str],
+    as_code_1000: bool = False,
+) -> dict[str, Any]:
+    """The JSON reply of a reverted transaction."""
+    contract = contract_id
+    receipts: list[dict[str, Any]] = [
+        {
+            "Call": {
+                "id": "0x" + "00" * 32,
+                "to": contract,
+                "amount": "0",
+                "asset_id": "0x" + "00" * 32,
+                "gas": "18446744073709551615",
+                "param1": "10480",
+                "param2": "10505",
+                "pc": "11640",
+                "is": "11640",
+            }
+        }
+    ]
+    texts = [
+        f"Call {{ id: 0x{'00' * 32}, to: {contract}, amount: 0, asset_id: 0x{'00' * 32}, "
+        "gas: 18446744073709551615, param1: 10480, param2: 10505, pc: 11640, is: 11640 }"
+    ]
+    results = [f'Ok("{name}")' for name in ok_results]
+    if revert.enum is not None and revert.variant is not None:
+        log_id, variants = ENUMS_BY_NAME[revert.enum]
+        data = variants.index(revert.variant).to_bytes(8, "big")
+        digest = "0x" + hashlib.sha256(data).hexdigest()
+        receipts.append(
+            {
+                "LogData": {
+                    "id": contract,
+                    "ra": "0",
+                    "rb": str(log_id),
+                    "ptr": "67107840",
+                    "len": "8",
+                    "digest": digest,
+                    "pc": "11928",
+                    "is": "11472",
+                    "data": data.hex(),
+                }
+            }
+        )
+        texts.append(
+            f"LogData {{ id: {contract}, ra: 0, rb: {log_id}, ptr: 67107840, len: 8, "
+            f"digest: {digest}, pc: 11928, is: 11472, data: Some(Bytes({data.hex()})) }}"
+        )
+        results.append(f'Ok("{revert.variant}")')
+        code = REVERT_WITH_LOG
+    else:
+        code = FAILED_REQUIRE
+    receipts.append({"Revert": {"id": contract, "ra": str(code), "pc": "12016", "is": "11472"}})
+    texts.append(f"Revert {{ id: {contract}, ra: {code}, pc: 12016, is: 11472 }}")
+    what = f"{revert.enum}::{revert.variant}" if revert.enum else revert.detail or "require failed"
+    reason = (
+        f"Reverted transaction: {what}. LogResult {{ results: [{', '.join(results)}] }}, "
+        f"receipts: [{', '.join(texts)}]"
+    )
+    message = f"Transaction reverted: Revert({code})"
+    if as_code_1000:
+        return {"code": 1000, "message": f"{message}: {reason}", "reason": reason, "receipts": receipts}
+    return {"message": message, "reason": reason, "receipts": receipts}

@@ -1,0 +1,145 @@
+"""An in-memory transport: ``O2Client`` wired straight to a local :class:`Exchange`.
+
+No sockets at all. Requests go to ``Exchange.process``; WebSocket frames go through the
+exchange's connection state, and a waiting ``receive_text`` is woken by the
+connection's ``on_ready`` callback. Works under asyncio and trio (anyio).
+
+Scripted faults of the exchange are carried out here: ``delay`` waits (a delay longer
+than the request timeout raises :class:`~o2_core.errors.RequestTimeout` after the
+timeout), ``drop`` raises :class:`~o2_core.errors.TransportError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.lowlevel
+
+from o2_core.errors import RequestTimeout, TransportError
+from o2_core.http import Request, Response
+from o2_core.sim import DropConnection, Exchange, SimConfig, WsConnection, default_config
+from o2_core.transport import ConnectionClosed
+
+__all__ = ["MemoryTransport", "MemoryWebSocket", "local_exchange"]
+
+
+class MemoryWebSocket:
+    """One in-memory WebSocket connection to the exchange."""
+
+    def __init__(self, exchange: Exchange, conn: WsConnection) -> None:
+        self._exchange = exchange
+        self._conn = conn
+        self._event: anyio.Event | None = None
+        self._closed = False
+        conn.on_ready = self._wake
+
+    def _wake(self) -> None:
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    @property
+    def connection(self) -> WsConnection:
+        """The exchange-side state of this connection."""
+        return self._conn
+
+    def _check_open(self) -> None:
+        if self._closed or self._conn.closed:
+            raise ConnectionClosed("the WebSocket connection is closed")
+
+    async def send_text(self, text: str) -> None:
+        """Send one text frame to the exchange."""
+        await anyio.lowlevel.checkpoint()
+        self._check_open()
+        self._exchange.ws_receive(self._conn, text)
+
+    async def receive_text(self) -> str:
+        """The next frame from the exchange."""
+        await anyio.lowlevel.checkpoint()
+        while True:
+            if self._closed:
+                raise ConnectionClosed("the WebSocket connection is closed")
+            if self._conn.outbox:
+                return self._conn.outbox.popleft()
+            if self._conn.closed:
+                raise ConnectionClosed("the exchange closed the WebSocket connection")
+            event = anyio.Event()
+            self._event = event
+            await event.wait()
+
+    async def ping(self) -> None:
+        """A pong is immediate in memory (if the connection is open)."""
+        await anyio.lowlevel.checkpoint()
+        self._check_open()
+
+    async def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._exchange.ws_close(self._conn)
+            self._wake()
+
+
+class MemoryTransport:
+    """A :class:`~o2_core.transport.Transport` that calls an :class:`Exchange` directly."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+        self._sockets: list[MemoryWebSocket] = []
+
+    async def request(self, request: Request, timeout: float) -> Response:
+        """Answer one request, carrying out ``delay``/``drop`` faults."""
+        await anyio.lowlevel.checkpoint()
+        outcome = self.exchange.process(request)
+        if outcome.delay > 0:
+            if outcome.delay >= timeout:
+                await anyio.sleep(timeout)
+                raise RequestTimeout(
+                    f"no reply to {request.method} {urlsplit(request.url).path} within {timeout}s"
+                )
+            await anyio.sleep(outcome.delay)
+        if outcome.drop or outcome.response is None:
+            raise TransportError(
+                f"connection lost during {request.method} {urlsplit(request.url).path}"
+            )
+        return outcome.response
+
+    async def connect_websocket(self, url: str, timeout: float) -> MemoryWebSocket:
+        """Open an in-memory WebSocket (the URL's path must be ``/v1/ws``)."""
+        await anyio.lowlevel.checkpoint()
+        path = urlsplit(url).path.rstrip("/")
+        if path != "/v1/ws":
+            raise TransportError(f"no WebSocket endpoint at {url}")
+        try:
+            conn = self.exchange.ws_connect()
+        except DropConnection as err:
+            raise TransportError(f"WebSocket connection to {url} failed: {err}") from None
+        socket = MemoryWebSocket(self.exchange, conn)
+        self._sockets = [s for s in self._sockets if not s._closed]
+        self._sockets.append(socket)
+        return socket
+
+    async def aclose(self) -> None:
+        """Close every WebSocket this transport opened."""
+        for socket in self._sockets:
+            await socket.close()
+        self._sockets.clear()
+
+
+def local_exchange(
+    seed: int = 0,
+    clock: Callable[[], float] = time.time,
+    config: SimConfig | None = None,
+    **options: Any,
+) -> tuple[Exchange, MemoryTransport]:
+    """A fresh local exchange and a transport wired to it.
+
+    ``options`` are passed to :func:`default_config` when no ``config`` is given.
+    """
+    exchange = Exchange(config or default_config(seed, **options), clock=clock)
+    return exchange, MemoryTransport(exchange)

@@ -1,0 +1,80 @@
+"""The sans-I/O boundary of DESIGN.md, enforced on the source and on a fresh import."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "o2_core"
+IO_MODULES = frozenset(
+    {"asyncio", "trio", "anyio", "socket", "ssl", "httpx", "websockets", "aiohttp", "requests",
+     "urllib3"}
+)
+#: The one module allowed to await: it may use anyio (and nothing else from the list).
+ALLOWED = {"client.py": frozenset({"anyio"})}
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports, anywhere in the file."""
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, (ast.Name, ast.Attribute))
+            and (getattr(node.func, "id", None) or getattr(node.func, "attr", None))
+            in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            roots.add(node.args[0].value.split(".")[0])
+    return roots
+
+
+def test_sources_are_found() -> None:
+    names = {p.relative_to(PACKAGE).as_posix() for p in SOURCES}
+    assert {"crypto.py", "encoding.py", "models.py", "http.py", "actions.py", "nonce.py"} <= names
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(PACKAGE).as_posix() for p in SOURCES])
+def test_no_io_imports(path: Path) -> None:
+    relative = path.relative_to(PACKAGE).as_posix()
+    allowed = ALLOWED.get(relative, frozenset())
+    forbidden = (imported_roots(path) & IO_MODULES) - allowed
+    assert not forbidden, f"o2_core/{relative} imports {sorted(forbidden)}: the core is sans-I/O"
+
+
+def test_the_checker_sees_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import os\nimport asyncio.events\nfrom httpx import AsyncClient\n"
+        "def f():\n    import socket\n    return importlib.import_module('ssl')\n"
+        "from . import sibling\n"
+    )
+    assert imported_roots(sample) == {"os", "asyncio", "httpx", "socket", "ssl"}
+
+
+def test_importing_the_core_pulls_in_no_network_library() -> None:
+    code = (
+        "import json, sys; import o2_core, o2_core.crypto, o2_core.encoding, o2_core.models, "
+        "o2_core.http, o2_core.actions, o2_core.nonce, o2_core.errors, o2_core.markets; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        cwd=PACKAGE.parent,
+    )
+    loaded = {name.split(".")[0] for name in json.loads(out.stdout)}
+    assert "o2_core" in loaded
+    pulled = loaded & {"httpx", "aiohttp", "websockets", "trio", "requests", "urllib3"}
+    assert not pulled, f"import o2_core loads {sorted(pulled)}"
