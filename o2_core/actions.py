@@ -7,9 +7,11 @@ once the nonce is known. Wire JSON shapes are PROTOCOL.md §5.1; byte layouts §
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -21,6 +23,7 @@ from .errors import InvalidInput, TooManyActions
 
 MAX_ACTIONS = 5
 MAX_GROUPS = 5
+_pack_u64_pair = struct.Struct(">QQ").pack
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class PreparedGroup:
 def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
     """(variant name, first param, second param, wire JSON) of a scaled order type."""
     if isinstance(order_type, m.OrderType):
-        return order_type.value, 0, 0, order_type.value
+        name = order_type._value_  # the enum's value without the descriptor's cost
+        return name, 0, 0, name
     if isinstance(order_type, m.LimitOrder):
         price = _chain_int(order_type.price, "limit price")
         ts = int(time.time()) if order_type.timestamp is None else order_type.timestamp
@@ -90,6 +94,8 @@ def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
 
 
 def _chain_int(value: Any, what: str) -> int:
+    if type(value) is int and 0 <= value <= enc.U64_MAX:  # the common case, checked first
+        return value
     if isinstance(value, m.ChainInt):
         return value.value
     if isinstance(value, bool):
@@ -105,7 +111,7 @@ def create_order(
     ctx: MarketContext, side: m.OrderSide | str, price: int, quantity: int, order_type: Any
 ) -> PreparedAction:
     """CreateOrder with already-scaled price and quantity."""
-    side_name = side.value if isinstance(side, m.OrderSide) else side
+    side_name = side._value_ if isinstance(side, m.OrderSide) else side
     if side_name not in ("Buy", "Sell"):
         raise InvalidInput(f"side must be OrderSide.BUY or OrderSide.SELL, got {side!r}")
     price = _chain_int(price, "price")
@@ -117,7 +123,8 @@ def create_order(
         amount, asset = quantity, ctx.base_asset
     if amount > enc.U64_MAX:
         raise InvalidInput("price x quantity does not fit in a u64")
-    call_data = enc.encode_order_args(price, quantity, enc.encode_order_type(name, first, second))
+    # price and quantity are checked u64s: pack them directly (= enc.encode_order_args).
+    call_data = _pack_u64_pair(price, quantity) + enc.encode_order_type(name, first, second)
     wire = {
         "CreateOrder": {
             "side": side_name,
@@ -144,12 +151,27 @@ def _identity(to: m.Identity | str) -> m.Identity:
     return m.ContractIdentity(to)
 
 
+def _identity_parts(to: m.Identity | str) -> tuple[dict[str, str], bytes]:
+    """(wire JSON, ABI encoding) of an identity; cached, as orders settle to the same one."""
+    if isinstance(to, (str, m.Identity)):
+        wire, data = _cached_identity_parts(to)
+        return dict(wire), data
+    return _uncached_identity_parts(to)
+
+
+def _uncached_identity_parts(to: m.Identity | str) -> tuple[dict[str, str], bytes]:
+    ident = _identity(to)
+    return ident.to_dict(), enc.encode_identity(ident.discriminant, ident.address_bytes)
+
+
+_cached_identity_parts = lru_cache(maxsize=256)(_uncached_identity_parts)
+
+
 def settle_balance(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
     """SettleBalance to an identity (a bare id means a trading account, a ContractId)."""
-    ident = _identity(to)
-    data = enc.encode_identity(ident.discriminant, ident.address_bytes)
+    wire, data = _identity_parts(to)
     call = enc.Call(ctx.contract_id, enc.SELECTOR_SETTLE_BALANCE, 0, enc.ZERO_B256, data)
-    return PreparedAction({"SettleBalance": {"to": ident.to_dict()}}, call)
+    return PreparedAction({"SettleBalance": {"to": wire}}, call)
 
 
 def register_referer(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:

@@ -62,7 +62,7 @@ class _Side:
         self._cache: list[DepthLevel] | None = None
 
     def replace(self, levels: list[DepthLevel]) -> None:
-        qty = {lv.price: lv.quantity for lv in levels}
+        qty = {lv.price: lv.quantity for lv in levels}  # the last level of a price wins
         self.qty = {p: q for p, q in qty.items() if q}
         self.prices = sorted(self.qty)
         self._cache = None
@@ -98,12 +98,7 @@ class _Side:
 def _check(levels: list[DepthLevel], what: str) -> None:
     for lv in levels:
         price, quantity = lv.price, lv.quantity
-        if (
-            type(price) is not int
-            or type(quantity) is not int
-            or price <= 0
-            or quantity < 0
-        ):
+        if type(price) is not int or type(quantity) is not int or price <= 0 or quantity < 0:
             raise InvalidInput(
                 f"{what} level must have integer price > 0 and quantity >= 0, got {lv!r}"
             )

@@ -15,6 +15,9 @@ GAS_MAX = U64_MAX
 _U64 = struct.Struct(">Q")
 _pack_u64 = _U64.pack
 
+_OPTION_NONE = _pack_u64(0)
+_OPTION_SOME = _pack_u64(1)
+
 IDENTITY_ADDRESS = 0
 IDENTITY_CONTRACT = 1
 
@@ -95,6 +98,30 @@ class Call(NamedTuple):
 def encode_call(call: Call) -> bytes:
     """``contract_id || u64(len(selector)) || selector || u64(amount) || asset_id || u64(gas)
     || Option(call_data)``."""
+    contract_id, selector, amount, asset_id, call_data, gas = call
+    if (  # fast path (the hot one): every field already of the exact type and range
+        type(contract_id) is bytes
+        and len(contract_id) == 32
+        and type(asset_id) is bytes
+        and len(asset_id) == 32
+        and type(amount) is int
+        and 0 <= amount <= U64_MAX
+        and type(gas) is int
+        and 0 <= gas <= U64_MAX
+    ):
+        return b"".join(
+            (
+                contract_id,
+                _pack_u64(len(selector)),
+                selector,
+                _pack_u64(amount),
+                asset_id,
+                _pack_u64(gas),
+                _OPTION_NONE
+                if call_data is None
+                else _OPTION_SOME + _pack_u64(len(call_data)) + call_data,
+            )
+        )
     return b"".join(
         (
             _bytes32(call.contract_id, "contract_id"),

@@ -528,19 +528,25 @@ def _identity_key(ident: Identity | None) -> Id | None:
 
 
 def _order_key(order: Order) -> Id | None:
-    return _identity_key(order.account if order.account is not None else order.owner)
+    ident = order.account if order.account is not None else order.owner
+    if ident is None:
+        return None
+    return ident.contract_id if ident.contract_id is not None else ident.address
 
 
 def _all_same(keys: list[Id | None]) -> bool:
-    if not keys:
+    if len(keys) < 2:
         return True
     first = keys[0]
-    return all(k is first or (k is not None and first is not None and k == first) for k in keys)
+    for k in keys:  # noqa: SIM110 - a plain loop is faster than all() over a generator
+        if k is not first and (k is None or first is None or k != first):
+            return False
+    return True
 
 
 def _group(keys: list[Id | None], items: list[T]) -> dict[Id | None, list[T]]:
     groups: dict[Id | None, list[T]] = {}
-    for key, item in zip(keys, items):
+    for key, item in zip(keys, items, strict=True):
         groups.setdefault(key, []).append(item)
     return groups
 
@@ -594,7 +600,10 @@ class Router(Generic[C]):
                 continue
             consumers = by_key.get(key)
             if consumers:
-                out.extend((c, part) for c in consumers)
+                if len(consumers) == 1:
+                    out.append((consumers[0], part))
+                else:
+                    out.extend([(c, part) for c in consumers])
         return out
 
 

@@ -387,6 +387,10 @@ class Exchange:
         try:
             return m.decoder(kind).decode(body or b"")
         except msgspec.ValidationError as err:
+            try:
+                msgspec.json.decode(body or b"")
+            except msgspec.DecodeError as syntax:
+                raise ApiError(1002, f"malformed JSON body: {syntax}") from None
             raise ApiError(1001, f"invalid request body: {err}") from None
         except msgspec.DecodeError as err:
             raise ApiError(1002, f"malformed JSON body: {err}") from None
@@ -816,7 +820,7 @@ class Exchange:
                         4001, f"Invalid session: market {market.pair} is not in the session"
                     )
                 try:
-                    calls.append(call_of_wire(action, market.ctx))
+                    calls.append(self._call_of(action, market))
                 except (InvalidInput, ValueError, TypeError, KeyError, IndexError) as err:
                     raise ApiError(1001, f"invalid action: {err}") from None
                 plan.append((market, action))
@@ -856,6 +860,33 @@ class Exchange:
         if body.collect_orders:
             reply["orders"] = [order_json(order) for order in created]
         return reply
+
+    @staticmethod
+    def _call_of(action: WireAction, market: MarketState) -> enc.Call:
+        """The signed call of a wire action.
+
+        The core refuses to build a BoundedMarket order with min_price > max_price (no
+        client should sign one); the chain accepts the call and reverts, so it is
+        encoded here directly to be able to answer with that revert.
+        """
+        try:
+            return call_of_wire(action, market.ctx)
+        except InvalidInput:
+            order = action.CreateOrder
+            if order is None or order.side not in ("Buy", "Sell"):
+                raise
+            name, first, second = wire_order_type(order.order_type)
+            if name != "BoundedMarket" or second <= first:
+                raise
+            data = enc.encode_order_args(
+                order.price, order.quantity, enc.encode_order_type(name, first, second)
+            )
+            ctx = market.ctx
+            if order.side == "Buy":
+                amount, asset = order.price * order.quantity // ctx.base_factor, ctx.quote_asset
+            else:
+                amount, asset = order.quantity, ctx.base_asset
+            return enc.Call(ctx.contract_id, enc.SELECTOR_CREATE_ORDER, amount, asset, data)
 
     def _execute(self, account: Account, market: MarketState, action: WireAction, tx: Tx) -> None:
         if action.CreateOrder is not None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -73,3 +74,13 @@ def make_client(
         return O2Client(custom_config=config, transport=transport, **options)
 
     return factory
+
+
+@pytest.fixture
+def engine(
+    case: tuple[str, str], exchange: Exchange, sim_server: SimServer
+) -> Callable[[], contextlib.AbstractContextManager[Exchange]]:
+    """``with engine() as ex:`` gives safe access to the exchange of the current case."""
+    if case[0] == "memory":
+        return lambda: contextlib.nullcontext(exchange)
+    return sim_server.locked

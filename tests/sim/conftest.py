@@ -168,3 +168,31 @@ class Sim:
 @pytest.fixture
 def sim() -> Sim:
     return Sim()
+
+
+P = "fFUEL/fUSDC"
+E = "fETH/fUSDC"
+FUEL = 10**9
+
+
+def revert_reason(response: http.Response) -> str:
+    """The decoded reason of an on-chain revert reply (asserting it is one)."""
+    from o2_core.errors import OnChainRevert, error_from_body
+
+    assert response.status == 400, response.body
+    err = error_from_body(response.status, response.body)
+    assert isinstance(err, OnChainRevert), (err, response.body)
+    assert err.reason is not None
+    return err.reason
+
+
+def error_code(response: http.Response) -> int:
+    """The structured error code of a reply (asserting it is one)."""
+    body = msgspec.json.decode(response.body)
+    assert response.status >= 400 and isinstance(body, dict) and "code" in body, response.body
+    return int(body["code"])
+
+
+def body(response: http.Response) -> Any:
+    assert response.status == 200, response.body
+    return msgspec.json.decode(response.body)
