@@ -489,6 +489,17 @@ def _build(frame: _AnyFrame) -> StreamEvent | None:
 # --- routing ---------------------------------------------------------------------------
 
 
+_SINGLE_KEY_EVENTS = (DepthUpdate, TradeUpdate, NonceUpdate)
+
+
+def _single_key(event: DepthUpdate | TradeUpdate | NonceUpdate) -> Key:
+    if isinstance(event, DepthUpdate):
+        return ("depth", event.market_id)
+    if isinstance(event, TradeUpdate):
+        return ("trades", event.market_id)
+    return ("nonce", event.contract_id)
+
+
 def route(event: StreamEvent) -> list[tuple[Key, DataEvent]]:
     """Split ``event`` into ``(key, part)`` pairs; ``[]`` for errors and malformed frames.
 
@@ -590,6 +601,13 @@ class Router(Generic[C]):
 
     def dispatch(self, event: StreamEvent) -> list[tuple[C, DataEvent]]:
         """The ``(consumer, part)`` deliveries for ``event``; ``[]`` for non-data events."""
+        if isinstance(event, _SINGLE_KEY_EVENTS):  # one key: the common case
+            consumers = self._by_key.get(_single_key(event))
+            if not consumers:
+                return []
+            if len(consumers) == 1:
+                return [(consumers[0], event)]
+            return [(c, event) for c in consumers]
         out: list[tuple[C, DataEvent]] = []
         by_key = self._by_key
         for key, part in route(event):

@@ -1404,7 +1404,7 @@ class Exchange:
         wanted = pair.replace("/", "_").lower()
         for market in self.markets.values():
             base, quote = market.base.symbol.lower(), market.quote.symbol.lower()
-            names = {f"{base}_{quote}", f"{base.lstrip('f')}_{quote.lstrip('f')}"}
+            names = {f"{base}_{quote}", f"{base.removeprefix('f')}_{quote.removeprefix('f')}"}
             if wanted in names:
                 return market
         raise ApiError(2000, f"Market not found: {pair}")
