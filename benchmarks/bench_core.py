@@ -10,7 +10,9 @@ Each figure is the median over several timeit repeats, in microseconds per opera
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
 import platform
 import random
 import statistics
@@ -22,36 +24,46 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import coincurve  # noqa: E402
-import msgspec  # noqa: E402
+import coincurve
+import msgspec
 
-from o2_core import actions, crypto  # noqa: E402
-from o2_core import models as m  # noqa: E402
+from o2_core import actions, crypto
+from o2_core import models as m
 
 try:
     import o2_sdk  # noqa: F401
-    from o2_sdk import crypto as off_crypto
     from o2_sdk import encoding as off_encoding
     from o2_sdk import models as off_models
     from o2_sdk.crypto import raw_sign as off_raw_sign
 except ImportError:  # pragma: no cover - depends on the environment
     off_models = None
 
-REPEATS = 7
+REPEATS = 9
 
 
-def measure(fn: Callable[[], Any], target_seconds: float = 0.25) -> float:
-    """Median microseconds per call of ``fn``."""
-    timer = timeit.Timer(fn)
-    number, elapsed = 1, 0.0
-    while True:  # calibrate to ~target_seconds per repeat
-        elapsed = timer.timeit(number)
-        if elapsed >= target_seconds / 5:
-            break
+def calibrate(fn: Callable[[], Any], target_seconds: float) -> int:
+    """How many calls of ``fn`` take about ``target_seconds``."""
+    timer, number = timeit.Timer(fn), 1
+    while (elapsed := timer.timeit(number)) < target_seconds / 5:
         number *= 4
-    number = max(1, int(number * target_seconds / elapsed))
-    runs = timer.repeat(repeat=REPEATS, number=number)
-    return statistics.median(runs) / number * 1e6
+    return max(1, int(number * target_seconds / elapsed))
+
+
+def measure_all(
+    fns: dict[str, Callable[[], Any]], target_seconds: float = 0.15
+) -> dict[str, float]:
+    """Median microseconds per call of each function.
+
+    The repeats of all functions are interleaved, so that a burst of load on the machine
+    hits every candidate alike instead of skewing one ratio.
+    """
+    numbers = {name: calibrate(fn, target_seconds) for name, fn in fns.items()}
+    runs: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(REPEATS):
+        for name, fn in fns.items():
+            elapsed = timeit.Timer(fn).timeit(numbers[name])
+            runs[name].append(elapsed / numbers[name] * 1e6)
+    return {name: statistics.median(values) for name, values in runs.items()}
 
 
 # --- fixtures (one market, one session) -----------------------------------------------
@@ -226,41 +238,65 @@ def check_equivalence() -> None:
     assert crypto.recover_public_key(digest, bytes.fromhex(sig[2:])) == session_wallet.public_key
     if off_models is not None:
         assert ours == json.loads(official_order()), "the two request bodies differ"
-        assert off_crypto is not None
     update = ours_frame_stream() if decode_frame is not None else ours_frame_models()
     assert isinstance(update, m.DepthUpdate) and len(update.changes.bids) == 50
     assert update.changes.asks[0].price == int(json.loads(FRAME)["changes"]["sells"][0]["price"])
     assert ours_frame_models() == update
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``platform.processor()`` is often just the architecture)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
 def main() -> None:
     check_equivalence()
     print("O2 protocol core benchmark")
-    print(f"machine : {platform.processor() or platform.machine()} ({platform.machine()}), "
-          f"{platform.system()} {platform.release()}")
-    print(f"python  : {platform.python_implementation()} {platform.python_version()}")
-    print(f"command : {Path(sys.executable).name} {' '.join(sys.argv)}")
+    print(f"machine : processor={platform.processor() or '?'!r}, {cpu_model()}, "
+          f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()}")
+    print(f"python  : {platform.python_implementation()} {platform.python_version()}, "
+          f"msgspec {msgspec.__version__}, coincurve {version('coincurve')}")
+    print(f"command : {os.path.relpath(sys.executable)} {' '.join(sys.argv)}")
     if off_models is None:
         print("official o2-sdk 0.5.0 is NOT installed: measuring ours only "
               "(pip install -e '.[bench]' or pip install o2-sdk==0.5.0)")
     else:
-        print(f"official: o2-sdk {getattr(sys.modules['o2_sdk'], '__version__', '0.5.0')}")
+        print(f"official: o2-sdk {version('o2-sdk')} (same process and inputs; "
+              "request JSON and signature checked equal)")
     print()
 
-    rows: list[tuple[str, float, float | None]] = []
-    ours_a = measure(ours_order)
-    off_a = measure(official_order) if off_models is not None else None
-    floor = measure(bare_signature)
-    rows.append(("(a) signed settle+create order -> body bytes", ours_a, off_a))
-
+    fns: dict[str, Callable[[], Any]] = {
+        "ours_a": ours_order,
+        "floor": bare_signature,
+        "ours_b": ours_frame_stream if decode_frame is not None else ours_frame_models,
+        "models_b": ours_frame_models,
+    }
+    if off_models is not None:
+        fns["off_a"] = official_order
+        fns["off_b"] = official_frame
+    t = measure_all(fns)
+    ours_a, floor, ours_b = t["ours_a"], t["floor"], t["ours_b"]
     if decode_frame is not None:
-        ours_b = measure(ours_frame_stream)
         label_b = "(b) 50-level depth update frame -> DepthUpdate"
     else:
-        ours_b = measure(ours_frame_models)
         label_b = "(b) 50-level depth frame -> DepthUpdate (local wire Struct)"
-    off_b = measure(official_frame) if off_models is not None else None
-    rows.append((label_b, ours_b, off_b))
+    rows: list[tuple[str, float, float | None]] = [
+        ("(a) signed settle+create order -> body bytes", ours_a, t.get("off_a")),
+        (label_b, ours_b, t.get("off_b")),
+    ]
 
     print(f"{'operation':<58} {'ours µs':>9} {'official µs':>12} {'speed-up':>9}")
     print("-" * 91)
@@ -270,8 +306,7 @@ def main() -> None:
         print(f"{label:<58} {ours:9.1f} {off_text} {ratio}")
     print(f"{'    floor: one bare libsecp256k1 signature, cached key':<58} {floor:9.1f}")
     if decode_frame is not None:
-        models_b = measure(ours_frame_models)
-        print(f"{'    (b) via models.decode + a wire Struct instead':<58} {models_b:9.1f}")
+        print(f"{'    (b) via models.decode + a wire Struct instead':<58} {t['models_b']:9.1f}")
     print()
     print(f"(a) ours = {ours_a / floor:.2f}x the bare signature; "
           f"non-signing overhead {ours_a - floor:.1f} µs")

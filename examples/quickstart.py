@@ -48,7 +48,7 @@ async def main(network: Network, config: NetworkConfig | None, pair: str | None)
             market.pair, OrderSide.SELL, price, quantity, order_type=OrderType.POST_ONLY
         )
         order = sell.orders[0] if sell.orders else None
-        show("alice sells (post-only)", f"{quantity} @ {price}  tx {sell.tx_id}")
+        show("alice sells (post-only)", f"{quantity} @ {price:f}  tx {sell.tx_id}")
 
         if network is Network.LOCAL or config is not None:
             bob = client.generate_wallet()  # the taker
@@ -57,14 +57,21 @@ async def main(network: Network, config: NetworkConfig | None, pair: str | None)
             buy = await client.create_order(
                 market.pair, OrderSide.BUY, price, quantity / 2, session=bob_session
             )
-            show("bob buys (spot)", f"{quantity / 2} @ {price}  tx {buy.tx_id}")
+            show("bob buys (spot)", f"{quantity / 2} @ {price:f}  tx {buy.tx_id}")
             trades = await client.get_trades(market.pair, count=5)
-            show("last trade", f"{trades[0].quantity} @ {trades[0].price}" if trades else "none")
+            if trades:
+                qty, px = (
+                    market.format_quantity(trades[0].quantity),
+                    market.format_price(trades[0].price),
+                )
+                show("last trade", f"{qty:f} @ {px:f}")
+            decimals = {a.symbol: a.decimals for mk in markets for a in (mk.base, mk.quote)}
             for who, session in (("alice", alice_session), ("bob", bob_session)):
                 await client.settle_balance(market.pair, session=session)
                 balances = await client.get_balances(session.trade_account_id)
                 text = ", ".join(
-                    f"{sym}={client_format(market, sym, bal.total)}" for sym, bal in balances.items()
+                    f"{sym}={Decimal(bal.total).scaleb(-decimals[sym]).normalize():f}"
+                    for sym, bal in balances.items()
                 )
                 show(f"{who} balances", text)
 
@@ -78,13 +85,6 @@ async def main(network: Network, config: NetworkConfig | None, pair: str | None)
         withdrawal = await client.withdraw(alice, market.quote.symbol, "1")
         show("withdraw 1 " + market.quote.symbol, f"success={withdrawal.success}")
         show("nonce now", await client.get_nonce(alice_session.trade_account_id))
-
-
-def client_format(market: object, symbol: str, value: int) -> str:
-    """Human form of a chain amount of ``symbol`` on ``market``."""
-    base, quote = market.base, market.quote  # type: ignore[attr-defined]
-    decimals = base.decimals if symbol == base.symbol else quote.decimals
-    return str(Decimal(value).scaleb(-decimals).normalize())
 
 
 def cli() -> None:

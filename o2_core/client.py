@@ -88,13 +88,44 @@ class MarketActionsBuilder:
 
 
 class _AccountNonce:
-    """A tracker and the condition that guards it (created inside the event loop)."""
+    """A nonce tracker, the lock that serialises re-reads, and the tasks waiting their turn.
 
-    __slots__ = ("cond", "tracker")
+    Created inside the event loop. Tracker operations are synchronous, so only the
+    re-read (an await) needs the lock; a waiter is woken when its nonce's turn comes or
+    when its reservation goes stale, never on every commit.
+    """
+
+    __slots__ = ("lock", "tracker", "waiters")
 
     def __init__(self) -> None:
         self.tracker = NonceTracker()
-        self.cond = anyio.Condition()
+        self.lock = anyio.Lock()
+        self.waiters: dict[int, anyio.Event] = {}
+
+    async def wait_for(self, nonce: int) -> None:
+        """Sleep until :meth:`wake` says something changed for ``nonce``."""
+        event = self.waiters.get(nonce)
+        if event is None:
+            event = self.waiters[nonce] = anyio.Event()
+        await event.wait()
+
+    def wake(self) -> None:
+        """Wake the task whose turn it now is, or everyone when the epoch is over."""
+        current = self.tracker.current
+        if current is None:
+            waiters, self.waiters = self.waiters, {}
+            for event in waiters.values():
+                event.set()
+            return
+        event = self.waiters.pop(current, None)
+        if event is not None:
+            event.set()
+
+    def wake_all(self) -> None:
+        """Wake every waiter (a new epoch began)."""
+        waiters, self.waiters = self.waiters, {}
+        for event in waiters.values():
+            event.set()
 
 
 def _default_transport(config: NetworkConfig) -> Transport:
@@ -511,30 +542,33 @@ class O2Client:
             raise AccountNotFound(f"no trading account {trade_account_id}")
         return account.nonce
 
+    async def _sync(self, state: _AccountNonce, trade_account_id: str) -> None:
+        async with state.lock:
+            if state.tracker.needs_sync:
+                state.tracker.sync(await self._read_nonce(trade_account_id))
+                state.wake_all()
+
     async def get_nonce(self, trade_account_id: str) -> int:
         """The account's next nonce: the cached value, or read from the exchange."""
         tid = self._account_id(trade_account_id)
         state = self._nonce(tid)
-        async with state.cond:
-            current = state.tracker.current
-            if current is None:
-                state.tracker.sync(await self._read_nonce(tid))
-                current = state.tracker.current
-        assert current is not None
-        return current
+        while state.tracker.current is None:
+            await self._sync(state, tid)
+        return state.tracker.current
 
     async def refresh_nonce(self, session: m.SessionInfo | None = None) -> int:
         """Re-read the nonce from the exchange (after in-flight submissions settle)."""
         session = self._require_session(session)
         tid = str(session.trade_account_id)
         state = self._nonce(tid)
-        async with state.cond:
-            while state.tracker.outstanding:
-                await state.cond.wait()
-            state.tracker.sync(await self._read_nonce(tid))
-            state.cond.notify_all()
-            session.nonce = state.tracker.current or 0
-            return session.nonce
+        tracker = state.tracker
+        while tracker.outstanding:
+            await state.wait_for(tracker.current + tracker.outstanding)  # type: ignore[operator]
+        async with state.lock:
+            tracker.sync(await self._read_nonce(tid))
+            state.wake_all()
+        session.nonce = tracker.current or 0
+        return session.nonce
 
     async def _submit_signed(
         self, trade_account_id: str, build: Callable[[int], h.Request]
@@ -546,39 +580,36 @@ class O2Client:
         next signature, and reservations signed meanwhile are signed again, never re-sent.
         """
         state = self._nonce(trade_account_id)
-        tracker, cond = state.tracker, state.cond
+        tracker = state.tracker
         while True:
-            async with cond:
-                if tracker.needs_sync:
-                    tracker.sync(await self._read_nonce(trade_account_id))
-                    cond.notify_all()
-                reservation = tracker.reserve()
+            while tracker.needs_sync:
+                await self._sync(state, trade_account_id)
+            reservation = tracker.reserve()
             try:
                 request = build(reservation.nonce)
             except BaseException:
-                with anyio.CancelScope(shield=True):
-                    async with cond:
-                        tracker.release(reservation)
-                        cond.notify_all()
+                tracker.release(reservation)
+                state.wake()
                 raise
-            async with cond:
+            try:
                 while not tracker.is_turn(reservation) and not tracker.is_stale(reservation):
-                    await cond.wait()
-                if tracker.is_stale(reservation):
-                    continue
-            return await self._submit_in_turn(state, reservation, request)
+                    await state.wait_for(reservation.nonce)
+            except BaseException:  # cancelled while waiting: the nonce is never sent
+                tracker.release(reservation)
+                state.wake()
+                raise
+            if not tracker.is_stale(reservation):
+                return await self._submit_in_turn(state, reservation, request)
 
     async def _submit_in_turn(
         self, state: _AccountNonce, reservation: Reservation, request: h.Request
     ) -> h.Response:
-        tracker, cond = state.tracker, state.cond
+        tracker = state.tracker
         try:
             response = await self._send(request, self._action_timeout)
         except BaseException as err:
-            with anyio.CancelScope(shield=True):
-                async with cond:
-                    tracker.fail(reservation)
-                    cond.notify_all()
+            tracker.fail(reservation)
+            state.wake()
             if isinstance(err, (RequestTimeout, TransportError)):
                 raise UnknownSubmissionOutcome(
                     f"{request.method} {request.url} was sent but no reply came ({err}); it is "
@@ -586,12 +617,11 @@ class O2Client:
                 ) from err
             raise
         error = error_from_body(response.status, response.body, h.retry_after_seconds(response))
-        async with cond:
-            if error is None and response.status < 400:
-                tracker.commit(reservation)
-            else:
-                tracker.fail(reservation)
-            cond.notify_all()
+        if error is None and response.status < 400:
+            tracker.commit(reservation)
+        else:
+            tracker.fail(reservation)
+        state.wake()
         if error is not None:
             raise error
         return response

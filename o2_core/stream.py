@@ -400,11 +400,12 @@ class FrameDecoder:
     every frame, and building an ``Id`` is most of the cost of a small frame.
     """
 
-    __slots__ = ("_decoder", "_ids", "cache_size")
+    __slots__ = ("_decoder", "_ids", "_pinned", "cache_size")
 
     def __init__(self, cache_size: int = 4096) -> None:
         self.cache_size = cache_size
         self._ids: dict[str, Id] = {}
+        self._pinned: dict[str, Id] = {}
         self._decoder = msgspec.json.Decoder(_AnyFrame, dec_hook=self._dec_hook, strict=False)
 
     def _dec_hook(self, kind: type, obj: Any) -> Any:
@@ -415,13 +416,24 @@ class FrameDecoder:
                 ident = str.__new__(Id, obj) if _CANONICAL_ID(obj) else Id(obj)
                 if len(ids) >= self.cache_size:
                     ids.clear()
+                    ids.update(self._pinned)
                 ids[obj] = ident
             return ident
         return _models_dec_hook(kind, obj)
 
     def clear_cache(self) -> None:
-        """Forget the cached ids."""
+        """Forget the cached ids (but the pinned ones)."""
         self._ids.clear()
+        self._ids.update(self._pinned)
+
+    def pin(self, ident: Id) -> None:
+        """Always decode ``ident``'s text to this very object.
+
+        Routing keys built from the same object then compare by identity, the fast path
+        of a dict lookup (``Id.__eq__`` is Python code).
+        """
+        self._pinned[str(ident)] = ident
+        self._ids[str(ident)] = ident
 
     def decode(self, data: bytes | bytearray | memoryview | str) -> StreamEvent:
         """One server frame to one typed event; never raises.
@@ -489,47 +501,55 @@ def _build(frame: _AnyFrame) -> StreamEvent | None:
 # --- routing ---------------------------------------------------------------------------
 
 
-_SINGLE_KEY_EVENTS = (DepthUpdate, TradeUpdate, NonceUpdate)
-
-
-def _single_key(event: DepthUpdate | TradeUpdate | NonceUpdate) -> Key:
-    if isinstance(event, DepthUpdate):
-        return ("depth", event.market_id)
-    if isinstance(event, TradeUpdate):
-        return ("trades", event.market_id)
-    return ("nonce", event.contract_id)
-
-
 def route(event: StreamEvent) -> list[tuple[Key, DataEvent]]:
     """Split ``event`` into ``(key, part)`` pairs; ``[]`` for errors and malformed frames.
 
     Orders and balances messages are split per identity (module docstring); a message
     whose entries all belong to one identity is passed through unchanged.
     """
-    if isinstance(event, DepthUpdate):
+    # exact-type tests first: an isinstance() miss costs more on Struct types
+    if type(event) is DepthUpdate:
         return [(("depth", event.market_id), event)]
-    if isinstance(event, TradeUpdate):
+    if type(event) is OrderUpdate:
+        return _route_orders(event)
+    if type(event) is TradeUpdate:
         return [(("trades", event.market_id), event)]
-    if isinstance(event, NonceUpdate):
+    if type(event) is NonceUpdate:
         return [(("nonce", event.contract_id), event)]
+    if type(event) is BalanceUpdate:
+        return _route_balances(event)
+    # subclasses of the update types (the decoder never makes them)
+    if isinstance(event, (DepthUpdate, TradeUpdate, NonceUpdate)):
+        return [(_single_key(event), event)]
     if isinstance(event, OrderUpdate):
-        keys = [_order_key(o) for o in event.orders]
-        if _all_same(keys):
-            return [(("orders", keys[0] if keys else None), event)]
-        ts = event.onchain_timestamp, event.seen_timestamp
-        return [
-            (("orders", k), OrderUpdate(v, *ts)) for k, v in _group(keys, event.orders).items()
-        ]
+        return _route_orders(event)
     if isinstance(event, BalanceUpdate):
-        keys = [_identity_key(e.identity) for e in event.balance]
-        if _all_same(keys):
-            return [(("balances", keys[0] if keys else None), event)]
-        ts = event.onchain_timestamp, event.seen_timestamp
-        return [
-            (("balances", k), BalanceUpdate(v, *ts))
-            for k, v in _group(keys, event.balance).items()
-        ]
+        return _route_balances(event)
     return []
+
+
+def _single_key(event: DepthUpdate | TradeUpdate | NonceUpdate) -> Key:
+    if isinstance(event, NonceUpdate):
+        return ("nonce", event.contract_id)
+    return ("depth" if isinstance(event, DepthUpdate) else "trades", event.market_id)
+
+
+def _route_orders(event: OrderUpdate) -> list[tuple[Key, DataEvent]]:
+    keys = [_order_key(o) for o in event.orders]
+    if _all_same(keys):
+        return [(("orders", keys[0] if keys else None), event)]
+    ts = event.onchain_timestamp, event.seen_timestamp
+    return [(("orders", k), OrderUpdate(v, *ts)) for k, v in _group(keys, event.orders).items()]
+
+
+def _route_balances(event: BalanceUpdate) -> list[tuple[Key, DataEvent]]:
+    keys = [_identity_key(e.identity) for e in event.balance]
+    if _all_same(keys):
+        return [(("balances", keys[0] if keys else None), event)]
+    ts = event.onchain_timestamp, event.seen_timestamp
+    return [
+        (("balances", k), BalanceUpdate(v, *ts)) for k, v in _group(keys, event.balance).items()
+    ]
 
 
 def _identity_key(ident: Identity | None) -> Id | None:
@@ -601,13 +621,10 @@ class Router(Generic[C]):
 
     def dispatch(self, event: StreamEvent) -> list[tuple[C, DataEvent]]:
         """The ``(consumer, part)`` deliveries for ``event``; ``[]`` for non-data events."""
-        if isinstance(event, _SINGLE_KEY_EVENTS):  # one key: the common case
-            consumers = self._by_key.get(_single_key(event))
-            if not consumers:
-                return []
-            if len(consumers) == 1:
+        if type(event) is DepthUpdate:  # the common case: one key, one consumer
+            consumers = self._by_key.get(("depth", event.market_id))
+            if consumers is not None and len(consumers) == 1:
                 return [(consumers[0], event)]
-            return [(c, event) for c in consumers]
         out: list[tuple[C, DataEvent]] = []
         by_key = self._by_key
         for key, part in route(event):
@@ -743,6 +760,9 @@ class StreamProtocol:
         """Add a reference to ``sub``; frames to send now (none unless CONNECTED)."""
         self._require("subscribe", *_OPEN_STATES)
         frames = self.subscriptions.add(sub)
+        key_id = sub.key[1]
+        if key_id is not None:
+            self.decoder.pin(key_id)
         return frames if self.state is ProtocolState.CONNECTED else []
 
     def unsubscribe(self, sub: Subscription) -> list[str]:

@@ -139,9 +139,11 @@ class SimServer:
         app = web.Application(client_max_size=1 << 20)
         app.router.add_get("/v1/ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._http)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        site = web.SockSite(self._runner, sock, shutdown_timeout=1.0)
+        site = web.SockSite(self._runner, sock)
         await site.start()
         self._ready.set()
         await self._stopping.wait()

@@ -382,3 +382,13 @@ def test_wire_decoding_rejects_unknown_shapes() -> None:
         )
         with pytest.raises(InvalidInput):
             actions.call_of_wire(wire, CTX)
+
+
+def test_prepared_wire_objects_are_independent() -> None:
+    first = actions.settle_balance(CTX, TA)
+    first.wire["SettleBalance"]["to"]["ContractId"] = "tampered"
+    second = actions.settle_balance(CTX, TA)
+    assert second.wire == {"SettleBalance": {"to": {"ContractId": TA}}}
+    assert actions.settle_balance(CTX, TA.upper().replace("0X", "0x")).wire == second.wire
+    with pytest.raises(InvalidInput):
+        actions.settle_balance(CTX, ["not", "hashable"])  # type: ignore[arg-type]

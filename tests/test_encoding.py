@@ -162,3 +162,15 @@ def test_wrong_length_ids(length: int) -> None:
 def test_identity_discriminant(disc: object) -> None:
     with pytest.raises(InvalidInput):
         enc.encode_identity(disc, bytes(32))  # type: ignore[arg-type]
+
+
+@given(B32, NAMES, U64, B32, st.none() | st.binary(max_size=80), U64)
+def test_encode_call_fast_and_checked_paths_agree(
+    cid: bytes, name: str, amount: int, asset: bytes, data: bytes | None, gas: int
+) -> None:
+    selector = enc.function_selector(name)
+    fast = enc.encode_call(enc.Call(cid, selector, amount, asset, data, gas))
+    # bytearray ids take the fully checked path
+    slow_call = enc.Call(bytearray(cid), selector, amount, bytearray(asset), data, gas)
+    checked = enc.encode_call(slow_call)
+    assert fast == checked

@@ -92,6 +92,7 @@ class Order:
         "fill_notional",
         "filled",
         "is_buy",
+        "locked",
         "market",
         "order_id",
         "price",
@@ -101,7 +102,6 @@ class Order:
         "timestamp_ms",
         "type_name",
         "type_wire",
-        "locked",
     )
 
     def __init__(

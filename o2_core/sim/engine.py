@@ -338,7 +338,9 @@ class Exchange:
         try:
             if handler is None:
                 known = any(p == path for (_, p) in self._routes)
-                raise ApiError(1001, f"{'method not allowed' if known else 'not found'}: {method} {path}")
+                raise ApiError(
+                    1001, f"{'method not allowed' if known else 'not found'}: {method} {path}"
+                )
             result = handler(query, request, now)
         except ApiError as err:
             body = _encoder.encode({"code": err.code, "message": err.message})
@@ -454,7 +456,9 @@ class Exchange:
                 key = crypto.recover_public_key(crypto.evm_personal_sign_digest(message), signature)
                 signer = bytes(12) + crypto.evm_address(key)
             else:
-                key = crypto.recover_public_key(crypto.fuel_personal_sign_digest(message), signature)
+                key = crypto.recover_public_key(
+                    crypto.fuel_personal_sign_digest(message), signature
+                )
                 signer = crypto.fuel_address(key)
         except (InvalidInput, InvalidSignature):
             return False
@@ -611,7 +615,7 @@ class Exchange:
 
     def _post_whitelist(self, query: dict[str, str], request: Any, now: float) -> Any:
         class _Body(msgspec.Struct):
-            tradeAccount: str  # noqa: N815 - wire name
+            tradeAccount: str
 
         body = self._decode(request.body, _Body)
         account = _b256(body.tradeAccount, "tradeAccount")
@@ -632,14 +636,16 @@ class Exchange:
 
     def _post_faucet(self, query: dict[str, str], request: Any, now: float) -> Any:
         def error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-            return Response(status, _encoder.encode({"error": message}), {**_JSON, **(headers or {})})
+            return Response(
+                status, _encoder.encode({"error": message}), {**_JSON, **(headers or {})}
+            )
 
         try:
             payload = msgspec.json.decode(request.body or b"")
         except msgspec.DecodeError:
             return error(400, "Invalid JSON body")
         if not isinstance(payload, dict) or len(payload.keys() & {"address", "contract"}) != 1:
-            return error(400, "Body must be {\"address\": ...} or {\"contract\": ...}")
+            return error(400, 'Body must be {"address": ...} or {"contract": ...}')
         kind = "address" if "address" in payload else "contract"
         try:
             target = str(m.b256(str(payload[kind]), kind))
@@ -815,7 +821,10 @@ class Exchange:
             if market is None:
                 raise ApiError(2000, f"Market not found: {group.market_id}")
             for action in group.actions:
-                if action.RegisterReferer is None and market.contract_id not in session.contract_set:
+                if (
+                    action.RegisterReferer is None
+                    and market.contract_id not in session.contract_set
+                ):
                     raise ApiError(
                         4001, f"Invalid session: market {market.pair} is not in the session"
                     )
@@ -1226,10 +1235,12 @@ class Exchange:
         """Both sides bucketed at ``precision``: ``{"buys": [...], "sells": [...]}``."""
         return {
             "buys": [
-                {"price": str(p), "quantity": str(q)} for p, q in market.bids.depth(precision, limit)
+                {"price": str(p), "quantity": str(q)}
+                for p, q in market.bids.depth(precision, limit)
             ],
             "sells": [
-                {"price": str(p), "quantity": str(q)} for p, q in market.asks.depth(precision, limit)
+                {"price": str(p), "quantity": str(q)}
+                for p, q in market.asks.depth(precision, limit)
             ],
         }
 
@@ -1294,7 +1305,9 @@ class Exchange:
         count = self._trade_count(query)
         account = self._account_param(query, "contract", "account")
         trades = account.trades.get(market.market_id, []) if account is not None else []
-        index = {t.trade_id: i for i, t in enumerate(trades)} if query.get("start_trade_id") else None
+        index = (
+            {t.trade_id: i for i, t in enumerate(trades)} if query.get("start_trade_id") else None
+        )
         page = self._page(
             trades,
             desc,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..http import Response
 
 
-class DropConnection(Exception):  # noqa: N818 - an instruction, not an error
+class DropConnection(Exception):
     """The adapter must fail the connection instead of answering."""
 
 

@@ -23,7 +23,7 @@ ENUMS_BY_NAME: dict[str, tuple[int, tuple[str, ...]]] = {
 }
 
 
-class Revert(Exception):  # noqa: N818 - it is the chain's word
+class Revert(Exception):
     """Raised inside the engine when a call reverts; ``enum``/``variant`` name the error.
 
     With ``enum`` None the revert is a plain failed ``require`` without a logged error.
@@ -104,5 +104,10 @@ def revert_body(
     )
     message = f"Transaction reverted: Revert({code})"
     if as_code_1000:
-        return {"code": 1000, "message": f"{message}: {reason}", "reason": reason, "receipts": receipts}
+        return {
+            "code": 1000,
+            "message": f"{message}: {reason}",
+            "reason": reason,
+            "receipts": receipts,
+        }
     return {"message": message, "reason": reason, "receipts": receipts}

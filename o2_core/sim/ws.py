@@ -34,7 +34,17 @@ def _encode(value: Any) -> str:
 class WsConnection:
     """One WebSocket connection's state: subscriptions and pending outgoing frames."""
 
-    __slots__ = ("balances", "closed", "depth", "id", "nonce", "on_ready", "orders", "outbox", "trades")
+    __slots__ = (
+        "balances",
+        "closed",
+        "depth",
+        "id",
+        "nonce",
+        "on_ready",
+        "orders",
+        "outbox",
+        "trades",
+    )
 
     def __init__(self, conn_id: int) -> None:
         self.id = conn_id
@@ -50,8 +60,12 @@ class WsConnection:
     @property
     def subscription_count(self) -> int:
         """How many subscriptions the connection holds."""
-        return len(self.depth) + len(self.orders) + len(self.trades) + len(self.balances) + len(
-            self.nonce
+        return (
+            len(self.depth)
+            + len(self.orders)
+            + len(self.trades)
+            + len(self.balances)
+            + len(self.nonce)
         )
 
     def send(self, frames: list[str]) -> None:
@@ -69,7 +83,7 @@ class WsConnection:
         return f"WsConnection(id={self.id}, closed={self.closed}, pending={len(self.outbox)})"
 
 
-class _Reject(Exception):  # noqa: N818 - internal control flow
+class _Reject(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -226,12 +240,12 @@ class WsHub:
                 target.update(ids)
                 return []
             if action == f"unsubscribe_{name}":
-                ids = self._identities(frame, required=False)
+                given = self._identities(frame, required=False)
                 target = getattr(conn, name)
-                if ids is None:
+                if given is None:
                     target.clear()
                 else:
-                    target.difference_update(self._resolve_accounts(ids))
+                    target.difference_update(self._resolve_accounts(given))
                 return []
         raise _Reject(6002, f"unknown action {action!r}")
 
@@ -289,19 +303,25 @@ class WsHub:
                 if assets:
                     account = ex.accounts[aid]
                     entries = [
-                        {"identity": account.identity, "asset_id": asset, **ex.balance_json(account, asset)}
+                        {
+                            "identity": account.identity,
+                            "asset_id": asset,
+                            **ex.balance_json(account, asset),
+                        }
                         for asset in assets
                     ]
-                    frames.append(_encode({"action": "subscribe_balances", "balance": entries, **stamp}))
+                    frames.append(
+                        _encode({"action": "subscribe_balances", "balance": entries, **stamp})
+                    )
             for aid in conn.nonce:
-                account = tx.nonce_accounts.get(aid)
-                if account is not None:
+                changed = tx.nonce_accounts.get(aid)
+                if changed is not None:
                     frames.append(
                         _encode(
                             {
                                 "action": "subscribe_nonce",
                                 "contract_id": aid,
-                                "nonce": str(account.nonce),
+                                "nonce": str(changed.nonce),
                                 **stamp,
                             }
                         )

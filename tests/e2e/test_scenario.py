@@ -253,3 +253,29 @@ async def test_concurrent_orders_get_distinct_nonces(make_client) -> None:
         assert await client.refresh_nonce(session) == first + 50
         orders = await client.get_orders(PAIR, session.trade_account_id, is_open=True, count=200)
         assert len(orders) == 50
+
+
+async def test_cancelled_submissions_leave_no_nonce_gap(make_client) -> None:
+    async with make_client() as client:
+        owner = client.generate_wallet()
+        await client.setup_account(owner)
+        session = await client.create_session(owner=owner, markets=[PAIR])
+        first = await client.get_nonce(session.trade_account_id)
+        placed = []
+
+        async def place(i: int) -> None:
+            placed.append(await client.create_order(PAIR, OrderSide.BUY, Decimal("0.01") + Decimal(i) / 10**5, 200))
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                for i in range(10):
+                    tg.start_soon(place, i)
+                await anyio.sleep(0)
+                tg.cancel_scope.cancel()  # cancel them wherever they are
+            # whatever was cancelled, the next orders go through with the right nonce
+            async with anyio.create_task_group() as tg:
+                for i in range(10, 15):
+                    tg.start_soon(place, i)
+        nonce = await client.refresh_nonce(session)
+        orders = await client.get_orders(PAIR, session.trade_account_id, is_open=True, count=200)
+        assert len(orders) == nonce - first >= 5

@@ -10,8 +10,7 @@ import msgspec
 import pytest
 
 from o2_core import actions as act
-from o2_core import crypto
-from o2_core import http
+from o2_core import crypto, http
 from o2_core import models as m
 from o2_core.sim import Exchange, ManualClock, SimConfig, default_config
 
@@ -82,7 +81,11 @@ class Sim:
         return trader
 
     def nonce(self, trader: Trader) -> int:
-        return int(self.get_json("/v1/accounts", trade_account_id=trader.trade_account_id)["trade_account"]["nonce"])
+        return int(
+            self.get_json("/v1/accounts", trade_account_id=trader.trade_account_id)[
+                "trade_account"
+            ]["nonce"]
+        )
 
     def session_request(
         self,
@@ -141,10 +144,14 @@ class Sim:
         body = act.actions_body(prepared, nonce, session, collect)
         return http.post_actions(BASE, trader.owner.b256_address, body)
 
-    def submit(self, trader: Trader, pair: str, *actions: act.PreparedAction, **kw: Any) -> http.Response:
+    def submit(
+        self, trader: Trader, pair: str, *actions: act.PreparedAction, **kw: Any
+    ) -> http.Response:
         return self.send(self.actions_request(trader, [(pair, actions)], **kw))
 
-    def create(self, pair: str, side: str, price: int, qty: int, order_type: Any = "Spot") -> act.PreparedAction:
+    def create(
+        self, pair: str, side: str, price: int, qty: int, order_type: Any = "Spot"
+    ) -> act.PreparedAction:
         if isinstance(order_type, str):
             order_type = m.OrderType(order_type)
         return act.create_order(self.ctx(pair), side, price, qty, order_type)
@@ -155,14 +162,18 @@ class Sim:
     def settle(self, pair: str, trader: Trader) -> act.PreparedAction:
         return act.settle_balance(self.ctx(pair), trader.trade_account_id)
 
-    def place(self, trader: Trader, pair: str, side: str, price: int, qty: int, order_type: Any = "Spot") -> dict[str, Any]:
+    def place(
+        self, trader: Trader, pair: str, side: str, price: int, qty: int, order_type: Any = "Spot"
+    ) -> dict[str, Any]:
         """Place one order and return its order JSON (asserting success)."""
         reply = self.submit(trader, pair, self.create(pair, side, price, qty, order_type))
         assert reply.status == 200, reply.body
         return msgspec.json.decode(reply.body)["orders"][0]
 
     def balance(self, trader: Trader, symbol: str) -> dict[str, Any]:
-        return self.get_json("/v1/balance", asset_id=self.asset(symbol), contract=trader.trade_account_id)
+        return self.get_json(
+            "/v1/balance", asset_id=self.asset(symbol), contract=trader.trade_account_id
+        )
 
 
 @pytest.fixture

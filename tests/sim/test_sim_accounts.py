@@ -67,9 +67,13 @@ def test_referral_codes() -> None:
     config.referral_codes["FRIEND"] = "0x" + "11" * 32
     sim = Sim(config)
     assert body(sim.send(http.get_referral_info(BASE, "FRIEND"))) == {
-        "valid": True, "ownerAddress": "0x" + "11" * 32, "isActive": True,
+        "valid": True,
+        "ownerAddress": "0x" + "11" * 32,
+        "isActive": True,
     }
-    assert m.decode(sim.send(http.get_referral_info(BASE, "NOPE")).body, m.ReferralInfo).valid is False
+    assert (
+        m.decode(sim.send(http.get_referral_info(BASE, "NOPE")).body, m.ReferralInfo).valid is False
+    )
 
 
 @pytest.mark.parametrize("evm", [False, True])
@@ -80,7 +84,9 @@ def test_session_fuel_and_evm_owner(sim: Sim, evm: bool) -> None:
     resp = m.decode(msgspec.json.encode(reply), m.SessionResponse)
     assert resp.trade_account_id == trader.trade_account_id
     assert trader.session is not None and resp.session_id.value == trader.session.session_address
-    assert [str(c) for c in resp.contract_ids] == [str(sim.by_pair[p].contract_id) for p in (P, "fETH/fUSDC")]
+    assert [str(c) for c in resp.contract_ids] == [
+        str(sim.by_pair[p].contract_id) for p in (P, "fETH/fUSDC")
+    ]
     info = body(sim.get("/v1/accounts", trade_account_id=trader.trade_account_id))
     assert info["trade_account"]["nonce"] == "1"
     assert info["session"]["session_id"] == {"Address": trader.session.session_address}
@@ -97,8 +103,15 @@ def test_session_checks(sim: Sim) -> None:
     request, *_ = sim.session_request(trader, [P], signer=crypto.generate_wallet())
     assert error_code(sim.send(request)) == 4000
     # unknown market: 2000
-    other = act.session_body(trader.owner, trader.trade_account_id, crypto.generate_wallet().b256_address,
-                             ["0x" + "22" * 32], 0, sim.chain_id, int(sim.clock.now) + 60)
+    other = act.session_body(
+        trader.owner,
+        trader.trade_account_id,
+        crypto.generate_wallet().b256_address,
+        ["0x" + "22" * 32],
+        0,
+        sim.chain_id,
+        int(sim.clock.now) + 60,
+    )
     assert error_code(sim.send(http.put_session(BASE, trader.owner.b256_address, other))) == 2000
     # header naming another owner: 4000
     request, *_ = sim.session_request(trader, [P])
@@ -112,12 +125,19 @@ def test_session_checks(sim: Sim) -> None:
     request, *_ = sim.session_request(trader, [P], expiry=int(sim.clock.now) - 1)
     assert revert_reason(sim.send(request)).startswith("SessionError::SessionInThePast")
     assert sim.nonce(trader) == 1
-    assert body(sim.get("/v1/accounts", trade_account_id=trader.trade_account_id))["session"] is None
+    assert (
+        body(sim.get("/v1/accounts", trade_account_id=trader.trade_account_id))["session"] is None
+    )
     # unknown account: 4002
     request, *_ = sim.session_request(trader, [P])
     data = msgspec.json.decode(request.body or b"")
     data["contract_id"] = "0x" + "33" * 32
-    assert error_code(sim.send(http.put_session(BASE, trader.owner.b256_address, msgspec.json.encode(data)))) == 4002
+    assert (
+        error_code(
+            sim.send(http.put_session(BASE, trader.owner.b256_address, msgspec.json.encode(data)))
+        )
+        == 4002
+    )
 
 
 def test_session_without_markets_reverts(sim: Sim) -> None:
@@ -135,7 +155,9 @@ def test_session_without_markets_reverts(sim: Sim) -> None:
         "nonce": "0",
         "expiry": str(expiry),
     }
-    reply = sim.send(http.put_session(BASE, trader.owner.b256_address, msgspec.json.encode(payload)))
+    reply = sim.send(
+        http.put_session(BASE, trader.owner.b256_address, msgspec.json.encode(payload))
+    )
     assert revert_reason(reply).startswith("SessionError::NoApprovedContractIdsProvided")
     assert sim.nonce(trader) == 1
 
@@ -153,14 +175,29 @@ def test_withdraw(sim: Sim, evm: bool) -> None:
             from o2_core import encoding as enc
 
             to = m.AddressIdentity(owner.b256_address)
-            signing = enc.withdraw_signing_bytes(n, sim.chain_id, 0, to.address_bytes, 0, bytes.fromhex(usdc[2:]))
-            payload = msgspec.json.encode({
-                "trade_account_id": trader.trade_account_id,
-                "signature": {"Secp256k1": "0x" + owner.personal_sign(signing).hex()},
-                "nonce": str(n), "to": to.to_dict(), "asset_id": usdc, "amount": "0"})
+            signing = enc.withdraw_signing_bytes(
+                n, sim.chain_id, 0, to.address_bytes, 0, bytes.fromhex(usdc[2:])
+            )
+            payload = msgspec.json.encode(
+                {
+                    "trade_account_id": trader.trade_account_id,
+                    "signature": {"Secp256k1": "0x" + owner.personal_sign(signing).hex()},
+                    "nonce": str(n),
+                    "to": to.to_dict(),
+                    "asset_id": usdc,
+                    "amount": "0",
+                }
+            )
         else:
-            payload = act.withdraw_body(signer or owner, trader.trade_account_id,
-                                        m.AddressIdentity(owner.b256_address), usdc, amount, n, sim.chain_id)
+            payload = act.withdraw_body(
+                signer or owner,
+                trader.trade_account_id,
+                m.AddressIdentity(owner.b256_address),
+                usdc,
+                amount,
+                n,
+                sim.chain_id,
+            )
         return sim.send(http.post_withdraw(BASE, owner.b256_address, payload))
 
     reply = body(withdraw(1_500_000))

@@ -19,7 +19,9 @@ def armed(sim: Sim):
     return sim, trader
 
 
-def _unchanged(sim: Sim, request: http.Request, expect_code: int | None, expect_revert: str | None) -> None:
+def _unchanged(
+    sim: Sim, request: http.Request, expect_code: int | None, expect_revert: str | None
+) -> None:
     before = sim.ex.snapshot()
     reply = sim.send(request)
     if expect_code is not None:
@@ -40,7 +42,9 @@ def test_wrong_session_key(armed) -> None:
         session_wallet=crypto.generate_wallet(),
         owner_address=trader.owner.b256_address,
     )
-    request = sim.actions_request(trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], session=impostor)
+    request = sim.actions_request(
+        trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], session=impostor
+    )
     _unchanged(sim, request, 4000, None)
 
 
@@ -55,7 +59,9 @@ def test_tampered_body(armed) -> None:
 def test_stale_nonce(armed) -> None:
     sim, trader = armed
     nonce = sim.nonce(trader)
-    request = sim.actions_request(trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], nonce=nonce - 1)
+    request = sim.actions_request(
+        trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], nonce=nonce - 1
+    )
     _unchanged(sim, request, None, "NonceError::InvalidNonce")
     assert sim.nonce(trader) == nonce
 
@@ -71,14 +77,18 @@ def test_replaced_session(armed) -> None:
     sim, trader = armed
     old = trader.session
     sim.open_session(trader, [P])
-    request = sim.actions_request(trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], session=old)
+    request = sim.actions_request(
+        trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], session=old
+    )
     _unchanged(sim, request, 4001, None)
 
 
 def test_market_outside_session(armed) -> None:
     sim, trader = armed
     pair = "fETH/fUSDC"
-    request = sim.actions_request(trader, [(pair, [sim.create(pair, "Buy", 3_000_000_000, 25_000 * 40)])])
+    request = sim.actions_request(
+        trader, [(pair, [sim.create(pair, "Buy", 3_000_000_000, 25_000 * 40)])]
+    )
     _unchanged(sim, request, 4001, None)
 
 
@@ -87,10 +97,20 @@ def test_unknown_market_and_account(armed) -> None:
     request = sim.actions_request(trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])])
     data = msgspec.json.decode(request.body or b"")
     data["actions"][0]["market_id"] = "0x" + "44" * 32
-    _unchanged(sim, http.post_actions(BASE, trader.owner.b256_address, msgspec.json.encode(data)), 2000, None)
+    _unchanged(
+        sim,
+        http.post_actions(BASE, trader.owner.b256_address, msgspec.json.encode(data)),
+        2000,
+        None,
+    )
     data = msgspec.json.decode(request.body or b"")
     data["trade_account_id"] = "0x" + "55" * 32
-    _unchanged(sim, http.post_actions(BASE, trader.owner.b256_address, msgspec.json.encode(data)), 4002, None)
+    _unchanged(
+        sim,
+        http.post_actions(BASE, trader.owner.b256_address, msgspec.json.encode(data)),
+        4002,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -99,8 +119,11 @@ def test_unknown_market_and_account(armed) -> None:
         (b'{"actions": [', 1002),
         (b"not json", 1002),
         (b'{"actions": "x"}', 1001),
-        (b'{"actions": [], "signature": {"Secp256k1": "0x00"}, "nonce": "1",'
-         b' "trade_account_id": "0x01", "session_id": {"Address": "0x01"}}', 7003),
+        (
+            b'{"actions": [], "signature": {"Secp256k1": "0x00"}, "nonce": "1",'
+            b' "trade_account_id": "0x01", "session_id": {"Address": "0x01"}}',
+            7003,
+        ),
     ],
 )
 def test_malformed_bodies(armed, payload: bytes, code: int) -> None:
@@ -117,5 +140,9 @@ def test_too_many_actions(armed) -> None:
 def test_malformed_session_and_withdraw(armed) -> None:
     sim, trader = armed
     _unchanged(sim, http.put_session(BASE, trader.owner.b256_address, b"{"), 1002, None)
-    _unchanged(sim, http.post_withdraw(BASE, trader.owner.b256_address, b'{"amount": []}'), 1001, None)
-    _unchanged(sim, http.Request("POST", BASE + "/v1/accounts", http.JSON_HEADERS, b"[1"), 1002, None)
+    _unchanged(
+        sim, http.post_withdraw(BASE, trader.owner.b256_address, b'{"amount": []}'), 1001, None
+    )
+    _unchanged(
+        sim, http.Request("POST", BASE + "/v1/accounts", http.JSON_HEADERS, b"[1"), 1002, None
+    )

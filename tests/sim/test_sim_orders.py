@@ -66,7 +66,9 @@ def test_cross_fills_at_maker_price_with_fees_and_refund(sim: Sim) -> None:
     assert trade["total"] == "3000000" and trade["side"] == "Sell"
     assert trade["maker"] == {"ContractId": maker.trade_account_id}
     assert trade["taker"] == {"ContractId": taker.trade_account_id}
-    order = body(sim.get("/v1/order", market_id=market.market_id, order_id=sell["order_id"]))["order"]
+    order = body(sim.get("/v1/order", market_id=market.market_id, order_id=sell["order_id"]))[
+        "order"
+    ]
     assert order["partially_filled"] is True and order["quantity_fill"] == str(60 * FUEL)
     assert order["close"] is False
     sim.ex.check_invariants()
@@ -78,7 +80,9 @@ def test_price_time_priority(sim: Sim) -> None:
     o2 = sim.place(second, P, "Sell", 50_100, 40 * FUEL)
     o3 = sim.place(better, P, "Sell", PX, 40 * FUEL)
     sim.place(taker, P, "Buy", 50_100, 60 * FUEL)
-    trades = sim.get_json("/v1/trades", market_id=sim.by_pair[P].market_id, direction="asc")["trades"]
+    trades = sim.get_json("/v1/trades", market_id=sim.by_pair[P].market_id, direction="asc")[
+        "trades"
+    ]
     assert [(t["maker"]["ContractId"], t["price"], t["quantity"]) for t in trades] == [
         (better.trade_account_id, str(PX), str(40 * FUEL)),
         (first.trade_account_id, "50100", str(20 * FUEL)),
@@ -144,7 +148,11 @@ def test_bounded_market(sim: Sim) -> None:
     with pytest.raises(ValueError):
         sim.create(P, "Sell", 40_000, 40 * FUEL, bad)
     order = sim.place(
-        b, P, "Sell", 30_000, 120 * FUEL,
+        b,
+        P,
+        "Sell",
+        30_000,
+        120 * FUEL,
         m.BoundedMarketOrder(max_price=m.ChainInt(60_000), min_price=m.ChainInt(45_000)),
     )
     assert order["quantity_fill"] == str(40 * FUEL) and order["close"] and order["cancel"]
@@ -158,10 +166,18 @@ def test_bounded_market_min_above_max_reverts(sim: Sim) -> None:
 
     b = sim.new_trader()
     ctx = sim.ctx(P)
-    data = enc.encode_order_args(PX, 40 * FUEL, enc.encode_order_type("BoundedMarket", 40_000, 45_000))
+    data = enc.encode_order_args(
+        PX, 40 * FUEL, enc.encode_order_type("BoundedMarket", 40_000, 45_000)
+    )
     call = enc.Call(ctx.contract_id, enc.SELECTOR_CREATE_ORDER, 40 * FUEL, ctx.base_asset, data)
-    wire = {"CreateOrder": {"side": "Sell", "price": str(PX), "quantity": str(40 * FUEL),
-                            "order_type": {"BoundedMarket": {"max_price": "40000", "min_price": "45000"}}}}
+    wire = {
+        "CreateOrder": {
+            "side": "Sell",
+            "price": str(PX),
+            "quantity": str(40 * FUEL),
+            "order_type": {"BoundedMarket": {"max_price": "40000", "min_price": "45000"}},
+        }
+    }
     reply = sim.submit(b, P, act.PreparedAction(wire, call))
     assert "OrderCreationError::InvalidMarketOrderArgs" in revert_reason(reply)
 
@@ -188,7 +204,9 @@ def test_limit_order_rests_until_its_timestamp(sim: Sim) -> None:
     assert late["close"] is True and late["cancel"] is True
     # a limit price below the order price must not leave a crossed book
     sim.place(a, P, "Sell", 50_000, 40 * FUEL)
-    crossing = sim.place(b, P, "Buy", 52_000, 80 * FUEL, m.LimitOrder(m.ChainInt(49_000), now + 600))
+    crossing = sim.place(
+        b, P, "Buy", 52_000, 80 * FUEL, m.LimitOrder(m.ChainInt(49_000), now + 600)
+    )
     assert crossing["quantity_fill"] == "0" and crossing["close"] is True
     sim.ex.check_invariants()
 
@@ -272,7 +290,11 @@ def test_whitelist_required() -> None:
     from .conftest import BASE
 
     first = body(sim.send(http.whitelist_account(BASE, a.trade_account_id)))
-    assert first == {"success": True, "tradeAccount": a.trade_account_id, "alreadyWhitelisted": False}
+    assert first == {
+        "success": True,
+        "tradeAccount": a.trade_account_id,
+        "alreadyWhitelisted": False,
+    }
     again = body(sim.send(http.whitelist_account(BASE, a.trade_account_id)))
     assert again["alreadyWhitelisted"] is True
     assert sim.place(a, P, "Buy", PX, 100 * FUEL)["close"] is False

@@ -21,7 +21,12 @@ def test_markets(sim: Sim) -> None:
     assert reply.base_asset_id == config.base_asset_id
     assert [mk.pair for mk in reply.markets] == ["fFUEL/fUSDC", "fETH/fUSDC"]
     fuel = reply.markets[0]
-    assert (fuel.base.decimals, fuel.base.max_precision, fuel.quote.decimals, fuel.quote.max_precision) == (9, 3, 6, 4)
+    assert (
+        fuel.base.decimals,
+        fuel.base.max_precision,
+        fuel.quote.decimals,
+        fuel.quote.max_precision,
+    ) == (9, 3, 6, 4)
     assert fuel.maker_fee == Decimal("0.0001") and fuel.taker_fee == Decimal("0.0002")
     assert fuel.min_order == 1_000_000
     raw = msgspec.json.decode(sim.send(http.get_markets(BASE)).body)
@@ -43,15 +48,27 @@ def test_depth_buckets(sim: Sim) -> None:
     _book(sim)
     mid = str(sim.by_pair[P].market_id)
     exact = http.parse_depth(sim.send(http.get_depth(BASE, mid, 1)))  # wire precision 10
-    assert [(lv.price, lv.quantity // FUEL) for lv in exact.bids] == [(50_000, 40), (49_900, 40), (49_800, 40), (49_100, 40)]
-    assert [(lv.price, lv.quantity // FUEL) for lv in exact.asks] == [(50_100, 40), (50_200, 20), (51_000, 40)]
+    assert [(lv.price, lv.quantity // FUEL) for lv in exact.bids] == [
+        (50_000, 40),
+        (49_900, 40),
+        (49_800, 40),
+        (49_100, 40),
+    ]
+    assert [(lv.price, lv.quantity // FUEL) for lv in exact.asks] == [
+        (50_100, 40),
+        (50_200, 20),
+        (51_000, 40),
+    ]
     coarse = http.parse_depth(sim.send(http.get_depth(BASE, mid, 3)))  # 0.001 buckets
     assert [(lv.price, lv.quantity // FUEL) for lv in coarse.bids] == [(50_000, 40), (49_000, 120)]
     assert [(lv.price, lv.quantity // FUEL) for lv in coarse.asks] == [(51_000, 100)]
     limited = http.parse_depth(sim.send(http.get_depth(BASE, mid, 1, limit=2)))
     assert len(limited.bids) == 2 and len(limited.asks) == 2
     raw = body(sim.get("/v1/depth", market_id=mid, precision=1000))
-    assert raw["market_id"] == mid and raw["orders"]["sells"][0] == {"price": "51000", "quantity": str(100 * FUEL)}
+    assert raw["market_id"] == mid and raw["orders"]["sells"][0] == {
+        "price": "51000",
+        "quantity": str(100 * FUEL),
+    }
     assert error_code(sim.get("/v1/depth", market_id=mid, precision=30)) == 1001
     assert error_code(sim.get("/v1/depth", market_id="0x" + "66" * 32)) == 2000
     assert error_code(sim.get("/v1/depth")) == 1001
@@ -74,14 +91,24 @@ def test_trades_and_pagination(sim: Sim) -> None:
     assert [t.price for t in newest] == [50_500, 50_400, 50_300, 50_200]
     assert all(t.side == "Sell" for t in newest)
     last = newest[-1]
-    page = http.parse_trades(sim.send(http.get_trades(BASE, mid, count=4, start_timestamp=last.timestamp, start_trade_id=last.trade_id)))
+    page = http.parse_trades(
+        sim.send(
+            http.get_trades(
+                BASE, mid, count=4, start_timestamp=last.timestamp, start_trade_id=last.trade_id
+            )
+        )
+    )
     assert [t.price for t in page] == [50_100, 50_000]
     asc = http.parse_trades(sim.send(http.get_trades(BASE, mid, count=3, direction="asc")))
     assert [t.price for t in asc] == [50_000, 50_100, 50_200]
     assert asc[1].timestamp - asc[0].timestamp == 2000  # milliseconds
-    mine = http.parse_trades(sim.send(http.get_trades_by_account(BASE, mid, taker.trade_account_id, count=50)))
+    mine = http.parse_trades(
+        sim.send(http.get_trades_by_account(BASE, mid, taker.trade_account_id, count=50))
+    )
     assert len(mine) == 6 and {t.trader_side for t in mine} == {"taker"}
-    theirs = http.parse_trades(sim.send(http.get_trades_by_account(BASE, mid, maker.trade_account_id, count=2)))
+    theirs = http.parse_trades(
+        sim.send(http.get_trades_by_account(BASE, mid, maker.trade_account_id, count=2))
+    )
     assert {t.trader_side for t in theirs} == {"maker"}
     assert error_code(sim.get("/v1/trades", market_id=mid, count=51)) == 5001
     assert error_code(sim.get("/v1/trades", market_id=mid, count=0)) == 5001
@@ -97,28 +124,56 @@ def test_orders_and_order(sim: Sim) -> None:
         sim.clock.advance(1)
     body(sim.submit(a, P, sim.cancel(P, ids[1])))
     mid = str(sim.by_pair[P].market_id)
-    reply = m.decode(sim.send(http.get_orders(BASE, mid, a.trade_account_id, count=200)).body, m.OrdersResponse)
+    reply = m.decode(
+        sim.send(http.get_orders(BASE, mid, a.trade_account_id, count=200)).body, m.OrdersResponse
+    )
     assert [o.order_id for o in reply.orders] == ids[::-1]
     assert reply.identity is not None and reply.identity.value == a.trade_account_id
-    open_ = m.decode(sim.send(http.get_orders(BASE, mid, a.trade_account_id, is_open=True)).body, m.OrdersResponse)
+    open_ = m.decode(
+        sim.send(http.get_orders(BASE, mid, a.trade_account_id, is_open=True)).body,
+        m.OrdersResponse,
+    )
     assert [o.order_id for o in open_.orders] == [ids[4], ids[3], ids[2], ids[0]]
-    closed = m.decode(sim.send(http.get_orders(BASE, mid, a.trade_account_id, is_open=False)).body, m.OrdersResponse)
+    closed = m.decode(
+        sim.send(http.get_orders(BASE, mid, a.trade_account_id, is_open=False)).body,
+        m.OrdersResponse,
+    )
     assert [o.order_id for o in closed.orders] == [ids[1]] and closed.orders[0].cancel
     first = reply.orders[1]
     page = m.decode(
-        sim.send(http.get_orders(BASE, mid, a.trade_account_id, count=2, start_timestamp=first.timestamp, start_order_id=first.order_id)).body,
+        sim.send(
+            http.get_orders(
+                BASE,
+                mid,
+                a.trade_account_id,
+                count=2,
+                start_timestamp=first.timestamp,
+                start_order_id=first.order_id,
+            )
+        ).body,
         m.OrdersResponse,
     )
     assert [o.order_id for o in page.orders] == [ids[2], ids[1]]
-    asc = m.decode(sim.send(http.get_orders(BASE, mid, a.trade_account_id, count=2, direction="asc")).body, m.OrdersResponse)
+    asc = m.decode(
+        sim.send(http.get_orders(BASE, mid, a.trade_account_id, count=2, direction="asc")).body,
+        m.OrdersResponse,
+    )
     assert [o.order_id for o in asc.orders] == ids[:2]
     one = http.parse_order(sim.send(http.get_order(BASE, mid, ids[0])))
     assert one.order_id == ids[0] and one.price == 40_000 and one.is_open and one.side == "Buy"
     assert one.account is not None and one.account.value == a.trade_account_id
     assert error_code(sim.send(http.get_order(BASE, mid, "0x" + "88" * 32))) == 3000
-    assert error_code(sim.get("/v1/orders", market_id=mid, contract=a.trade_account_id, count=201)) == 7002
+    assert (
+        error_code(sim.get("/v1/orders", market_id=mid, contract=a.trade_account_id, count=201))
+        == 7002
+    )
     assert error_code(sim.get("/v1/orders", market_id=mid)) == 1001
-    assert error_code(sim.get("/v1/orders", market_id=mid, contract=a.trade_account_id, is_open="maybe")) == 1001
+    assert (
+        error_code(
+            sim.get("/v1/orders", market_id=mid, contract=a.trade_account_id, is_open="maybe")
+        )
+        == 1001
+    )
     nobody = body(sim.get("/v1/orders", market_id=mid, contract="0x" + "99" * 32))
     assert nobody["orders"] == []
 
@@ -135,9 +190,20 @@ def test_bars(sim: Sim) -> None:
     assert bar.timestamp % 60_000 == 0
     secs = http.parse_bars(sim.send(http.get_bars(BASE, mid, t0, t0 + 10_000, "1s")))
     assert [b.close for b in secs] == [50_000, 50_100, 50_200, 50_300]
-    assert error_code(sim.get("/v1/bars", market_id=mid, **{"from": 10, "to": 5, "resolution": "1m"})) == 7001
-    assert error_code(sim.get("/v1/bars", market_id=mid, **{"from": 0, "to": 10**10, "resolution": "1s"})) == 7001
-    assert error_code(sim.get("/v1/bars", market_id=mid, **{"from": 0, "to": 5, "resolution": "7m"})) == 1001
+    assert (
+        error_code(sim.get("/v1/bars", market_id=mid, **{"from": 10, "to": 5, "resolution": "1m"}))
+        == 7001
+    )
+    assert (
+        error_code(
+            sim.get("/v1/bars", market_id=mid, **{"from": 0, "to": 10**10, "resolution": "1s"})
+        )
+        == 7001
+    )
+    assert (
+        error_code(sim.get("/v1/bars", market_id=mid, **{"from": 0, "to": 5, "resolution": "7m"}))
+        == 1001
+    )
 
 
 def test_ticker_and_summary(sim: Sim) -> None:
@@ -149,8 +215,19 @@ def test_ticker_and_summary(sim: Sim) -> None:
     sim.place(a, P, "Buy", 45_000, 40 * FUEL)
     sim.place(a, P, "Sell", 55_000, 20 * FUEL)
     tick = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
-    assert (tick.open, tick.close, tick.last, tick.high, tick.low) == (50_000, 50_200, 50_200, 50_200, 50_000)
-    assert (tick.bid, tick.bid_volume, tick.ask, tick.ask_volume) == (45_000, 40 * FUEL, 55_000, 20 * FUEL)
+    assert (tick.open, tick.close, tick.last, tick.high, tick.low) == (
+        50_000,
+        50_200,
+        50_200,
+        50_200,
+        50_000,
+    )
+    assert (tick.bid, tick.bid_volume, tick.ask, tick.ask_volume) == (
+        45_000,
+        40 * FUEL,
+        55_000,
+        20 * FUEL,
+    )
     assert tick.change == 200 and tick.percentage == Decimal("0.40")
     assert tick.base_volume == 120 * FUEL and tick.quote_volume == 2_000_000 + 2_004_000 + 2_008_000
     summary = m.decode(sim.send(http.get_market_summary(BASE, mid)).body, m.MarketSummary)
@@ -166,16 +243,25 @@ def test_aggregated(sim: Sim) -> None:
     sim.place(a, P, "Buy", 45_000, 40 * FUEL)
     assets = body(sim.send(http.get_aggregated(BASE, "assets")))
     assert {x["symbol"] for x in assets} == {"ETH", "fFUEL", "fETH", "fUSDC"}
-    book = body(sim.send(http.get_aggregated(BASE, "orderbook", market_pair="fFUEL_fUSDC", depth=10, level=2)))
+    book = body(
+        sim.send(
+            http.get_aggregated(BASE, "orderbook", market_pair="fFUEL_fUSDC", depth=10, level=2)
+        )
+    )
     assert book["bids"] == [["0.045", "40"]] and book["asks"] == []
-    assert body(sim.send(http.get_aggregated(BASE, "orderbook", market_pair="FUEL_USDC")))["ticker_id"] == "fFUEL_fUSDC"
+    assert (
+        body(sim.send(http.get_aggregated(BASE, "orderbook", market_pair="FUEL_USDC")))["ticker_id"]
+        == "fFUEL_fUSDC"
+    )
     trades = body(sim.send(http.get_aggregated(BASE, "trades", market_pair="fFUEL_fUSDC")))
     assert [t["price"] for t in trades] == ["50100", "50000"]
     summary = body(sim.send(http.get_aggregated(BASE, "summary")))
     assert summary[0]["last_price"] == "0.0501" and summary[0]["base_volume"] == "80"
     ticker = body(sim.send(http.get_aggregated(BASE, "ticker")))
     assert ticker[0]["ticker_id"] == "fFUEL_fUSDC" and ticker[0]["bid"] == "0.045"
-    assert error_code(sim.send(http.get_aggregated(BASE, "orderbook", market_pair="NOPE_X"))) == 2000
+    assert (
+        error_code(sim.send(http.get_aggregated(BASE, "orderbook", market_pair="NOPE_X"))) == 2000
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,12 +24,25 @@ def test_depth_snapshot_then_new_totals(sim: Sim) -> None:
     woken = []
     conn.on_ready = lambda: woken.append(1)
     mid = str(sim.by_pair[P].market_id)
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": mid.upper().replace("0X", "0x"), "precision": "10"}))
+    sim.ex.ws_receive(
+        conn,
+        json.dumps(
+            {
+                "action": "subscribe_depth",
+                "market_id": mid.upper().replace("0X", "0x"),
+                "precision": "10",
+            }
+        ),
+    )
     [snap] = frames(conn)
     assert woken and snap["action"] == "subscribe_depth" and snap["market_id"] == mid
     assert snap["view"] == {"buys": [{"price": "50000", "quantity": str(40 * FUEL)}], "sells": []}
     assert isinstance(snap["onchain_timestamp"], int)
-    update = m.DepthUpdate(market_id=m.Id(mid), changes=m.decode(json.dumps(snap["view"]), m.DepthChanges), is_snapshot=True)
+    update = m.DepthUpdate(
+        market_id=m.Id(mid),
+        changes=m.decode(json.dumps(snap["view"]), m.DepthChanges),
+        is_snapshot=True,
+    )
     assert update.changes.best_bid == m.DepthLevel(50_000, 40 * FUEL)
 
     sim.place(a, P, "Buy", 50_000, 20 * FUEL)  # same level grows
@@ -55,14 +68,18 @@ def test_depth_updates_are_bucketed(sim: Sim) -> None:
     sim.place(a, P, "Sell", 50_100, 40 * FUEL)
     conn = sim.ex.ws_connect()
     mid = str(sim.by_pair[P].market_id)
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": "1000"}))
+    sim.ex.ws_receive(
+        conn, json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": "1000"})
+    )
     [snap] = frames(conn)
     assert snap["view"]["sells"] == [{"price": "51000", "quantity": str(40 * FUEL)}]
     sim.place(a, P, "Sell", 50_900, 20 * FUEL)
     [upd] = frames(conn)
     assert upd["changes"]["sells"] == [{"price": "51000", "quantity": str(60 * FUEL)}]
     # resubscribing at another precision answers with a fresh snapshot
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": 100}))
+    sim.ex.ws_receive(
+        conn, json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": 100})
+    )
     [snap] = frames(conn)
     assert [lv["price"] for lv in snap["view"]["sells"]] == ["50100", "50900"]
 
@@ -80,7 +97,11 @@ def test_account_streams(sim: Sim) -> None:
     got = {f["action"]: f for f in frames(conn)}
     assert set(got) == {"subscribe_orders", "subscribe_balances", "subscribe_nonce"}
     assert [o["order_id"] for o in got["subscribe_orders"]["orders"]] == [order["order_id"]]
-    assert got["subscribe_nonce"] == {**got["subscribe_nonce"], "contract_id": a.trade_account_id, "nonce": str(sim.nonce(a))}
+    assert got["subscribe_nonce"] == {
+        **got["subscribe_nonce"],
+        "contract_id": a.trade_account_id,
+        "nonce": str(sim.nonce(a)),
+    }
     [entry] = got["subscribe_balances"]["balance"]
     assert entry["identity"] == {"ContractId": a.trade_account_id}
     assert entry["asset_id"] == sim.asset("fFUEL") and entry["total_locked"] == str(40 * FUEL)
@@ -105,7 +126,12 @@ def test_account_streams(sim: Sim) -> None:
 def test_owner_address_identity_maps_to_account(sim: Sim) -> None:
     a = sim.new_trader()
     conn = sim.ex.ws_connect()
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_nonce", "identities": [{"Address": a.owner.b256_address}]}))
+    sim.ex.ws_receive(
+        conn,
+        json.dumps(
+            {"action": "subscribe_nonce", "identities": [{"Address": a.owner.b256_address}]}
+        ),
+    )
     body(sim.submit(a, P, sim.settle(P, a)))
     [frame] = frames(conn)
     assert frame["contract_id"] == a.trade_account_id
@@ -117,11 +143,22 @@ def test_error_frames() -> None:
     sim = Sim(config)
     conn = sim.ex.ws_connect()
     sim.ex.ws_receive(conn, "{nope")
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": "0x" + "ab" * 32}))
+    sim.ex.ws_receive(
+        conn, json.dumps({"action": "subscribe_depth", "market_id": "0x" + "ab" * 32})
+    )
     sim.ex.ws_receive(conn, json.dumps({"action": "dance"}))
     sim.ex.ws_receive(conn, json.dumps([1, 2]))
     sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_orders", "identities": ["0x12"]}))
-    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": str(sim.by_pair[P].market_id), "precision": "7"}))
+    sim.ex.ws_receive(
+        conn,
+        json.dumps(
+            {
+                "action": "subscribe_depth",
+                "market_id": str(sim.by_pair[P].market_id),
+                "precision": "7",
+            }
+        ),
+    )
     ids = [{"ContractId": "0x" + f"{i:064x}"} for i in range(3)]
     sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_nonce", "identities": ids}))
     codes = [f["code"] for f in frames(conn)]
@@ -137,6 +174,8 @@ def test_drop_and_inject(sim: Sim) -> None:
     assert list(c1.outbox) == ["not json at all"] and calls == [1]
     assert sim.ex.drop_ws_connections() == 2
     assert c1.closed and c2.closed and calls == [1, 1]
-    sim.ex.ws_receive(c1, json.dumps({"action": "subscribe_trades", "market_id": str(sim.by_pair[P].market_id)}))
+    sim.ex.ws_receive(
+        c1, json.dumps({"action": "subscribe_trades", "market_id": str(sim.by_pair[P].market_id)})
+    )
     assert list(c1.outbox) == ["not json at all"]  # a closed connection gets nothing more
     assert sim.ex.ws.conns == {}
