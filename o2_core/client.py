@@ -10,6 +10,7 @@ A client belongs to the event loop that first uses it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -1279,19 +1280,9 @@ class _StreamManager:
         self._notify()
         if self._closed or self._protocol.state is stream.ProtocolState.CLOSED:
             return
-        frames = self._protocol.unsubscribe(sub)
-        if frames and isinstance(sub, stream.OrdersSub):
-            # unsubscribe_orders ends every orders subscription: restore the others
-            frames += [
-                s.subscribe_frame()
-                for s in self._protocol.subscriptions
-                if isinstance(s, stream.OrdersSub)
-            ]
-        with anyio.move_on_after(self._opts.close_timeout):
-            try:
-                await self._send(frames)
-            except TransportError:
-                pass
+        frames = self._protocol.unsubscribe(sub)  # restores other orders subs if needed
+        with anyio.move_on_after(self._opts.close_timeout), contextlib.suppress(TransportError):
+            await self._send(frames)
 
     async def lifecycle(self) -> AsyncIterator[stream.ConnectionEvent]:
         """Lifecycle events until CLOSED (this iterator also keeps the connection read)."""

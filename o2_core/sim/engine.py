@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from .faults import DropConnection, Faults, Outcome, canned_response
 from .reverts import Revert, revert_body
 from .ws import WsConnection, WsHub
 
+_log = logging.getLogger("o2.sim")
 _JSON = {"content-type": "application/json"}
 _encoder = msgspec.json.Encoder()
 _DAY_MS = 86_400_000
@@ -345,6 +347,10 @@ class Exchange:
         except ApiError as err:
             body = _encoder.encode({"code": err.code, "message": err.message})
             return Response(_STATUS.get(err.code, 400), body, _JSON)
+        except Exception as err:  # a simulator bug: answer like the backend's 500
+            _log.exception("internal error answering %s %s", method, path)
+            body = _encoder.encode({"code": 1000, "message": f"Internal error: {err!r}"})
+            return Response(500, body, _JSON)
         if isinstance(result, Response):
             return result
         return Response(200, _encoder.encode(result), _JSON)
@@ -862,6 +868,9 @@ class Exchange:
             tx.rollback()
             self._consume_nonce_alone(account, now)
             return self._revert(revert, failing, logs)
+        except BaseException:
+            tx.rollback()
+            raise
         self._consume_nonce(account, tx)
         created = list(tx.created)
         self._commit(tx)

@@ -7,8 +7,11 @@ the adapter, optional) is called after frames were added or the connection was c
 
 Streams: ``subscribe_depth`` answers with a snapshot (``view``) at once, then every
 committed change sends ``subscribe_depth_update`` whose levels carry the new total in
-their bucket (``"0"`` removes the level). Orders, trades, balances and nonce frames are
-pushed on change only; they have no initial snapshot (read REST for the current state).
+their bucket (``"0"`` removes the level); with ``SimConfig.depth_updates = "delta"``
+they carry the signed change instead (what o2-sdk 0.5.0 documents). Only buckets whose
+quantity changed since the connection's last frame are sent. Orders, trades, balances
+and nonce frames are pushed on change only; they have no initial snapshot (read REST
+for the current state).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class WsConnection:
         "balances",
         "closed",
         "depth",
+        "depth_view",
         "id",
         "nonce",
         "on_ready",
@@ -52,6 +56,7 @@ class WsConnection:
         self.on_ready: Callable[[], None] | None = None
         self.closed = False
         self.depth: dict[str, int] = {}
+        self.depth_view: dict[str, dict[tuple[bool, int], int]] = {}
         self.orders: set[str] = set()
         self.trades: set[str] = set()
         self.balances: set[str] = set()
@@ -209,6 +214,9 @@ class WsHub:
             if market.market_id not in conn.depth:
                 self._room(conn, 1)
             conn.depth[market.market_id] = precision
+            view = {(True, p): q for p, q in market.bids.depth(precision)}
+            view.update({(False, p): q for p, q in market.asks.depth(precision)})
+            conn.depth_view[market.market_id] = view
             return [
                 _encode(
                     {
@@ -221,7 +229,9 @@ class WsHub:
                 )
             ]
         if action == "unsubscribe_depth":
-            conn.depth.pop(self._market(frame).market_id, None)
+            market_id = self._market(frame).market_id
+            conn.depth.pop(market_id, None)
+            conn.depth_view.pop(market_id, None)
             return []
         if action in ("subscribe_trades", "unsubscribe_trades"):
             market_id = self._market(frame).market_id
@@ -255,7 +265,8 @@ class WsHub:
         """Send the frames a committed transaction causes to every subscriber."""
         ex = self.exchange
         stamp = {"onchain_timestamp": tx.now_ms, "seen_timestamp": tx.now_ms}
-        depth_cache: dict[tuple[str, int], str | None] = {}
+        totals_cache: dict[tuple[str, int], dict[tuple[bool, int], int]] = {}
+        delta = ex.config.depth_updates == "delta"
         orders_by_account: dict[str, list[Order]] = {}
         for order in tx.touched_orders.values():
             orders_by_account.setdefault(order.account.trade_account_id, []).append(order)
@@ -277,9 +288,12 @@ class WsHub:
                 if mid not in tx.touched_levels:
                     continue
                 key = (mid, precision)
-                if key not in depth_cache:
-                    depth_cache[key] = self._depth_update(ex.markets[mid], precision, tx, stamp)
-                text = depth_cache[key]
+                totals = totals_cache.get(key)
+                if totals is None:
+                    totals = totals_cache[key] = self._bucket_totals(ex.markets[mid], precision, tx)
+                text = self._depth_update(
+                    mid, conn.depth_view.setdefault(mid, {}), totals, delta, stamp
+                )
                 if text is not None:
                     frames.append(text)
             if conn.orders:
@@ -329,32 +343,48 @@ class WsHub:
             conn.send(frames)
 
     @staticmethod
-    def _depth_update(
-        market: MarketState, precision: int, tx: Tx, stamp: dict[str, int]
-    ) -> str | None:
-        buys: set[int] = set()
-        sells: set[int] = set()
+    def _bucket_totals(market: MarketState, precision: int, tx: Tx) -> dict[tuple[bool, int], int]:
+        """New totals of every depth bucket the transaction touched."""
+        totals: dict[tuple[bool, int], int] = {}
         for is_bid, price in tx.touched_levels[market.market_id]:
-            if is_bid:
-                buys.add(market.bids.bucket_of(price, precision))
+            side = market.bids if is_bid else market.asks
+            bucket = side.bucket_of(price, precision)
+            if (is_bid, bucket) not in totals:
+                totals[(is_bid, bucket)] = side.bucket_total(bucket, precision)
+        return totals
+
+    @staticmethod
+    def _depth_update(
+        market_id: str,
+        view: dict[tuple[bool, int], int],
+        totals: dict[tuple[bool, int], int],
+        delta: bool,
+        stamp: dict[str, int],
+    ) -> str | None:
+        """The update bringing a connection's ``view`` to ``totals`` (None if equal)."""
+        buys: list[tuple[int, int]] = []
+        sells: list[tuple[int, int]] = []
+        for (is_bid, bucket), total in totals.items():
+            old = view.get((is_bid, bucket), 0)
+            if total == old:
+                continue
+            if total:
+                view[(is_bid, bucket)] = total
             else:
-                sells.add(market.asks.bucket_of(price, precision))
+                view.pop((is_bid, bucket), None)
+            (buys if is_bid else sells).append((bucket, total - old if delta else total))
         if not buys and not sells:
             return None
+        buys.sort(reverse=True)
+        sells.sort()
         changes = {
-            "buys": [
-                {"price": str(p), "quantity": str(market.bids.bucket_total(p, precision))}
-                for p in sorted(buys, reverse=True)
-            ],
-            "sells": [
-                {"price": str(p), "quantity": str(market.asks.bucket_total(p, precision))}
-                for p in sorted(sells)
-            ],
+            "buys": [{"price": str(p), "quantity": str(q)} for p, q in buys],
+            "sells": [{"price": str(p), "quantity": str(q)} for p, q in sells],
         }
         return _encode(
             {
                 "action": "subscribe_depth_update",
-                "market_id": market.market_id,
+                "market_id": market_id,
                 "changes": changes,
                 **stamp,
             }

@@ -8,6 +8,7 @@ once per submission that reached the chain, and every fill follows price-time pr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -37,6 +38,16 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.traders = [self.sim.new_trader() for _ in range(3)]
         self.nonces = [self.sim.nonce(t) for t in self.traders]
         self.order_ids: list[str] = []
+        # WebSocket replicas of the fFUEL book at two precisions, fed only by frames
+        self.replicas: list[tuple[Any, int, dict[tuple[bool, int], int]]] = []
+        mid = str(self.sim.by_pair[FUEL_PAIR].market_id)
+        for precision in (1, 1000):
+            conn = self.sim.ex.ws_connect()
+            self.sim.ex.ws_receive(
+                conn,
+                json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": precision}),
+            )
+            self.replicas.append((conn, precision, {}))
 
     # --- helpers ------------------------------------------------------------------
     def _order_type(self, kind: str, pair: str, a: int, b: int, dt: int) -> Any:
@@ -193,6 +204,30 @@ class ExchangeMachine(RuleBasedStateMachine):
     @invariant()
     def consistent(self) -> None:
         self.sim.ex.check_invariants()
+
+    @invariant()
+    def replicas_match_the_book(self) -> None:
+        market = self.sim.ex.market(FUEL_PAIR)
+        for conn, precision, book in self.replicas:
+            while conn.outbox:
+                frame = json.loads(conn.outbox.popleft())
+                if frame["action"] == "subscribe_depth":
+                    book.clear()
+                    levels = frame["view"]
+                else:
+                    assert frame["action"] == "subscribe_depth_update"
+                    levels = frame["changes"]
+                for is_bid, key in ((True, "buys"), (False, "sells")):
+                    for level in levels[key]:
+                        price, quantity = int(level["price"]), int(level["quantity"])
+                        if quantity:
+                            book[(is_bid, price)] = quantity
+                        else:
+                            assert (is_bid, price) in book  # only known levels are removed
+                            del book[(is_bid, price)]
+            expected = {(True, p): q for p, q in market.bids.depth(precision)}
+            expected.update({(False, p): q for p, q in market.asks.depth(precision)})
+            assert book == expected
 
     @invariant()
     def nonces_match(self) -> None:

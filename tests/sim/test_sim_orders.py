@@ -332,3 +332,4 @@ def test_sell_side_and_second_market(sim: Sim) -> None:
     order = sim.place(b, "fETH/fUSDC", "Sell", 2_999_000_000, 25_000 * 40)
     assert order["close"] is True and order["price_fill"] == str(eth_price)
     sim.ex.check_invariants()
+

@@ -179,3 +179,50 @@ def test_drop_and_inject(sim: Sim) -> None:
     )
     assert list(c1.outbox) == ["not json at all"]  # a closed connection gets nothing more
     assert sim.ex.ws.conns == {}
+
+
+def test_delta_depth_updates() -> None:
+    config = default_config(0)
+    config.depth_updates = "delta"
+    sim = Sim(config)
+    a, b = sim.new_trader(), sim.new_trader()
+    sim.place(a, P, "Buy", 50_000, 40 * FUEL)
+    conn = sim.ex.ws_connect()
+    mid = str(sim.by_pair[P].market_id)
+    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": mid}))
+    [snap] = frames(conn)
+    assert snap["view"]["buys"] == [{"price": "50000", "quantity": str(40 * FUEL)}]
+    sim.place(a, P, "Buy", 50_000, 20 * FUEL)
+    [upd] = frames(conn)
+    assert upd["changes"]["buys"] == [{"price": "50000", "quantity": str(20 * FUEL)}]
+    sim.place(b, P, "Sell", 50_000, 50 * FUEL)
+    [upd] = frames(conn)
+    assert upd["changes"]["buys"] == [{"price": "50000", "quantity": str(-50 * FUEL)}]
+
+
+def test_unchanged_buckets_are_not_sent(sim: Sim) -> None:
+    a = sim.new_trader()
+    conn = sim.ex.ws_connect()
+    mid = str(sim.by_pair[P].market_id)
+    sim.ex.ws_receive(conn, json.dumps({"action": "subscribe_depth", "market_id": mid}))
+    frames(conn)
+    order = sim.place(a, P, "Buy", 50_000, 40 * FUEL)
+    assert len(frames(conn)) == 1
+    # an order created and cancelled in one batch leaves the book as it was
+    from o2_core import actions as act
+
+    reply = sim.submit(
+        a,
+        P,
+        sim.create(P, "Buy", 49_000, 40 * FUEL),
+        act.cancel_order(sim.ctx(P), order["order_id"]),
+    )
+    assert reply.status == 200
+    [upd] = frames(conn)
+    assert upd["changes"] == {
+        "buys": [
+            {"price": "50000", "quantity": "0"},
+            {"price": "49000", "quantity": str(40 * FUEL)},
+        ],
+        "sells": [],
+    }
