@@ -79,7 +79,9 @@ async def time_orders(place: Callable[[int], Awaitable[object]], n: int) -> list
     return latencies
 
 
-async def ours(server: Server, transport: object, n: int, concurrency: int = 1) -> tuple[list[float], float]:
+async def ours(
+    server: Server, transport: object, n: int, concurrency: int = 1
+) -> tuple[list[float], float]:
     config = NetworkConfig(server.api_base, server.ws_url, faucet_url=server.faucet_url)
     async with O2Client(custom_config=config, transport=transport) as client:  # type: ignore[arg-type]
         owner = client.generate_wallet()
@@ -159,7 +161,9 @@ def main() -> None:
             "ours, aiohttp": asyncio.run(ours(server, AiohttpTransport(), n)),
             "official o2-sdk 0.5.0 (aiohttp)": asyncio.run(official(server, n)),
             "ours, httpx, 16 concurrent tasks": asyncio.run(ours(server, HttpxTransport(), n, 16)),
-            "ours, aiohttp, 16 concurrent tasks": asyncio.run(ours(server, AiohttpTransport(), n, 16)),
+            "ours, aiohttp, 16 concurrent tasks": asyncio.run(
+                ours(server, AiohttpTransport(), n, 16)
+            ),
         }
     print(f"{'client':<34} {'orders/s':>9} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
     for name, result in results.items():

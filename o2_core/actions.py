@@ -186,8 +186,11 @@ def prepare_typed(ctx: MarketContext, action: m.Action) -> PreparedAction:
     """A typed (already-scaled) action of ``batch_actions``."""
     if isinstance(action, m.CreateOrderAction):
         return create_order(
-            ctx, action.side, _chain_int(action.price, "price"),
-            _chain_int(action.quantity, "quantity"), action.order_type,
+            ctx,
+            action.side,
+            _chain_int(action.price, "price"),
+            _chain_int(action.quantity, "quantity"),
+            action.order_type,
         )
     if isinstance(action, m.CancelOrderAction):
         return cancel_order(ctx, action.order_id)
@@ -231,10 +234,10 @@ class _WireTo(msgspec.Struct):
 class WireAction(msgspec.Struct, omit_defaults=True):
     """One action of a request body, decoded (exactly one field is set)."""
 
-    CreateOrder: _WireCreateOrder | None = None  # noqa: N815 - wire name
-    CancelOrder: _WireOrderId | None = None  # noqa: N815
-    SettleBalance: _WireTo | None = None  # noqa: N815
-    RegisterReferer: _WireTo | None = None  # noqa: N815
+    CreateOrder: _WireCreateOrder | None = None
+    CancelOrder: _WireOrderId | None = None
+    SettleBalance: _WireTo | None = None
+    RegisterReferer: _WireTo | None = None
 
 
 class WireGroup(msgspec.Struct):
@@ -247,7 +250,7 @@ class WireGroup(msgspec.Struct):
 class Signature(msgspec.Struct):
     """``{"Secp256k1": "0x..."}``."""
 
-    Secp256k1: str  # noqa: N815 - wire name
+    Secp256k1: str
 
 
 class ActionsBody(msgspec.Struct):
@@ -317,7 +320,9 @@ def call_of_wire(action: WireAction, ctx: MarketContext) -> enc.Call:
         return settle_balance(ctx, action.SettleBalance.to).call
     if action.RegisterReferer is not None:
         return register_referer(ctx, action.RegisterReferer.to).call
-    raise InvalidInput("an action must be one of CreateOrder, CancelOrder, SettleBalance, RegisterReferer")
+    raise InvalidInput(
+        "an action must be one of CreateOrder, CancelOrder, SettleBalance, RegisterReferer"
+    )
 
 
 def decode_wire_actions(actions_json: Any) -> list[WireAction]:

@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 import anyio
 
 from . import actions as act
-from . import crypto
+from . import crypto, stream
 from . import http as h
 from . import models as m
-from . import stream
+from .book import OrderBook
 from .config import LOCAL_HOST, Network, NetworkConfig, get_config
 from .errors import (
     AccountNotFound,
@@ -40,7 +40,6 @@ from .errors import (
 )
 from .markets import NumericInput, scale_amount
 from .nonce import NonceTracker, Reservation
-from .book import OrderBook
 from .transport import ConnectionClosed, Transport, WebSocketConnection
 
 logger = logging.getLogger("o2.client")
@@ -118,9 +117,8 @@ class _AccountNonce:
             for event in waiters.values():
                 event.set()
             return
-        event = self.waiters.pop(current, None)
-        if event is not None:
-            event.set()
+        if current in self.waiters:
+            self.waiters.pop(current).set()
 
     def wake_all(self) -> None:
         """Wake every waiter (a new epoch began)."""
@@ -137,7 +135,7 @@ def _default_transport(config: NetworkConfig) -> Transport:
         return transport
     from o2_transport_httpx import HttpxTransport
 
-    return HttpxTransport()  # type: ignore[no-any-return]
+    return HttpxTransport()
 
 
 class O2Client:
@@ -239,7 +237,7 @@ class O2Client:
     # --- sending -------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_cap, self._backoff_base * (2**attempt))
+        ceiling = min(self._backoff_cap, self._backoff_base * 2.0**attempt)
         return ceiling * (0.5 + self._rand() / 2)
 
     async def _send(self, request: h.Request, timeout: float | None = None) -> h.Response:
@@ -327,9 +325,9 @@ class O2Client:
         for candidate in markets:
             if lowered == candidate.pair.lower():
                 return candidate
-            if market.startswith("0x") or len(market) == 64:
-                if candidate.market_id == market or candidate.contract_id == market:
-                    return candidate
+            is_hex = market.startswith("0x") or len(market) == 64
+            if is_hex and market in (candidate.market_id, candidate.contract_id):
+                return candidate
         known = ", ".join(c.pair for c in markets)
         raise MarketNotFound(f"no market {market!r}; known markets: {known}")
 
@@ -957,7 +955,7 @@ class O2Client:
         mk = await self._resolve_market(market)
         sub = stream.DepthSub(mk.market_id, wire)
         async for update in self._stream_manager().iterate(sub):
-            yield update  # type: ignore[misc]
+            yield update
 
     async def order_book(
         self, market: str | m.Market, precision: int = 1
@@ -974,27 +972,27 @@ class O2Client:
 
     async def stream_orders(self, account: m.AccountInfo | str) -> AsyncIterator[m.OrderUpdate]:
         """Order updates of a trading account (raises SlowConsumerError if it falls behind)."""
-        sub = stream.OrdersSub(self._account_id(account))
+        sub = stream.OrdersSub(m.ContractIdentity(self._account_id(account)))
         async for update in self._stream_manager().iterate(sub):
-            yield update  # type: ignore[misc]
+            yield update
 
     async def stream_trades(self, market: str | m.Market) -> AsyncIterator[m.TradeUpdate]:
         """Trades of a market (raises SlowConsumerError if it falls behind)."""
         mk = await self._resolve_market(market)
         async for update in self._stream_manager().iterate(stream.TradesSub(mk.market_id)):
-            yield update  # type: ignore[misc]
+            yield update
 
     async def stream_balances(self, account: m.AccountInfo | str) -> AsyncIterator[m.BalanceUpdate]:
         """Balance updates of a trading account (raises SlowConsumerError if it falls behind)."""
-        sub = stream.BalancesSub(self._account_id(account))
+        sub = stream.BalancesSub(m.ContractIdentity(self._account_id(account)))
         async for update in self._stream_manager().iterate(sub):
-            yield update  # type: ignore[misc]
+            yield update
 
     async def stream_nonce(self, account: m.AccountInfo | str) -> AsyncIterator[m.NonceUpdate]:
         """Nonce updates of a trading account (only the latest matters: old ones may drop)."""
-        sub = stream.NonceSub(self._account_id(account))
+        sub = stream.NonceSub(m.ContractIdentity(self._account_id(account)))
         async for update in self._stream_manager().iterate(sub):
-            yield update  # type: ignore[misc]
+            yield update
 
     async def stream_lifecycle(self) -> AsyncIterator[stream.ConnectionEvent]:
         """Connection lifecycle events: CONNECTED, DISCONNECTED, RECONNECTING, RECONNECTED,
@@ -1168,37 +1166,44 @@ class _StreamManager:
         while True:
             with anyio.move_on_after(self._opts.ping_interval):
                 return await conn.receive_text()
-            frames: list[str] = []
-            failure: list[BaseException] = []
-            pong = anyio.Event()
+            frame = await self._probe(conn)
+            if frame is not None:
+                return frame
 
-            async def ping() -> None:
-                try:
-                    await conn.ping()
-                    pong.set()
-                except TransportError as err:
-                    failure.append(err)
+    async def _probe(self, conn: WebSocketConnection) -> str | None:
+        """Ping while still receiving: a frame that arrives meanwhile, or None when the pong
+        came first; raises when the connection failed or no pong came in time."""
+        frames: list[str] = []
+        failure: list[BaseException] = []
+        pong = anyio.Event()
 
-            async def receive(scope: anyio.CancelScope) -> None:
-                try:
-                    frames.append(await conn.receive_text())
-                except TransportError as err:
-                    failure.append(err)
-                scope.cancel()
+        async def ping() -> None:
+            try:
+                await conn.ping()
+                pong.set()
+            except TransportError as err:
+                failure.append(err)
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(ping)
-                tg.start_soon(receive, tg.cancel_scope)
-                with anyio.move_on_after(self._opts.pong_timeout):
-                    await pong.wait()
-                tg.cancel_scope.cancel()
-            if frames:
-                return frames[0]
-            if failure:
-                raise failure[0]
-            if not pong.is_set():
-                raise ConnectionClosed(f"no pong within {self._opts.pong_timeout}s")
-            # alive but silent: keep waiting
+        async def receive(scope: anyio.CancelScope) -> None:
+            try:
+                frames.append(await conn.receive_text())
+            except TransportError as err:
+                failure.append(err)
+            scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ping)
+            tg.start_soon(receive, tg.cancel_scope)
+            with anyio.move_on_after(self._opts.pong_timeout):
+                await pong.wait()
+            tg.cancel_scope.cancel()
+        if frames:
+            return frames[0]
+        if failure:
+            raise failure[0]
+        if not pong.is_set():
+            raise ConnectionClosed(f"no pong within {self._opts.pong_timeout}s")
+        return None
 
     async def _read_one(self) -> None:
         """Reader: connect if needed, read one frame, dispatch it."""

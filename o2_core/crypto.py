@@ -18,8 +18,11 @@ from Crypto.Hash import keccak as _keccak
 
 from .errors import InvalidInput, InvalidSignature, O2Error
 
+_coincurve: Any
 try:  # pragma: no branch - the fast path is the normal one
-    import coincurve as _coincurve
+    import coincurve
+
+    _coincurve = coincurve
 except ImportError:  # pragma: no cover - exercised only where coincurve is missing
     _coincurve = None
 
@@ -144,9 +147,9 @@ def recover_public_key(digest: bytes, signature: bytes) -> bytes:
                 r + s + bytes((recovery_id,)), digest, hasher=None
             )
             return bytes(key.format(compressed=False))
-        from eth_keys import keys  # pragma: no cover
+        from eth_keys.datatypes import Signature  # pragma: no cover
 
-        sig = keys.Signature(vrs=(recovery_id, int.from_bytes(r, "big"), int.from_bytes(s, "big")))
+        sig = Signature(vrs=(recovery_id, int.from_bytes(r, "big"), int.from_bytes(s, "big")))
         return b"\x04" + sig.recover_public_key_from_msg_hash(digest).to_bytes()
     except Exception as exc:  # the libraries raise assorted ValueError/Exception types
         raise InvalidSignature("no public key can be recovered from this signature") from exc
@@ -181,18 +184,18 @@ class _SigningKey:
             self._native: Any = _coincurve.PrivateKey(secret)
             self.public_key = bytes(self._native.public_key.format(compressed=False))
         else:  # pragma: no cover - fallback path
-            from eth_keys import keys
+            from eth_keys.datatypes import PrivateKey
 
-            self._native = keys.PrivateKey(secret)
+            self._native = PrivateKey(secret)
             self.public_key = b"\x04" + self._native.public_key.to_bytes()
 
     def sign(self, digest: bytes) -> bytes:
         if _coincurve is not None:
-            sig = self._native.sign_recoverable(digest, hasher=None)
+            sig: bytes = self._native.sign_recoverable(digest, hasher=None)
             return sig[:32] + bytes(((sig[64] << 7) | (sig[32] & 0x7F),)) + sig[33:64]
-        sig = self._native.sign_msg_hash(digest)  # pragma: no cover
+        fallback = self._native.sign_msg_hash(digest)  # pragma: no cover
         return to_fuel_compact_signature(  # pragma: no cover
-            sig.r.to_bytes(32, "big"), sig.s.to_bytes(32, "big"), sig.v
+            fallback.r.to_bytes(32, "big"), fallback.s.to_bytes(32, "big"), fallback.v
         )
 
     def __repr__(self) -> str:

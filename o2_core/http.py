@@ -29,7 +29,26 @@ MAX_TRADES = 50
 MAX_ORDERS = 200
 MAX_BARS = 5000
 BAR_RESOLUTIONS = frozenset(
-    "1s 1m 2m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M 3M".split()
+    [
+        "1s",
+        "1m",
+        "2m",
+        "3m",
+        "5m",
+        "15m",
+        "30m",
+        "1h",
+        "2h",
+        "4h",
+        "6h",
+        "8h",
+        "12h",
+        "1d",
+        "3d",
+        "1w",
+        "1M",
+        "3M",
+    ]
 )
 #: Milliseconds per bar resolution (months as 30 days, for range checks only).
 RESOLUTION_MS: dict[str, int] = {
@@ -149,7 +168,7 @@ def depth_precision_wire(level: int) -> int:
     """The wire precision (10^level) of a user-facing level 1..18."""
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 18:
         raise InvalidInput(f"depth precision must be an integer level in 1..18, got {level!r}")
-    return 10**level
+    return int(10**level)
 
 
 def get_depth(base: str, market_id: str, precision: int = 1, limit: int | None = None) -> Request:
@@ -237,7 +256,9 @@ def get_account(
         if v is not None
     }
     if len(given) != 1:
-        raise InvalidInput("get_account needs exactly one of owner, trade_account_id, owner_contract")
+        raise InvalidInput(
+            "get_account needs exactly one of owner, trade_account_id, owner_contract"
+        )
     return Request("GET", _url(base, "/v1/accounts", given))
 
 
@@ -313,7 +334,9 @@ def get_referral_info(base: str, code: str) -> Request:
     return Request("GET", _url(base, "/analytics/v1/referral/code-info", {"code": code}))
 
 
-def faucet_mint(faucet_url: str, address: str | None = None, contract: str | None = None) -> Request:
+def faucet_mint(
+    faucet_url: str, address: str | None = None, contract: str | None = None
+) -> Request:
     """``POST <faucet>`` minting test assets to an address or a trading account."""
     if (address is None) == (contract is None):
         raise InvalidInput("the faucet needs exactly one of address or contract")
@@ -365,20 +388,21 @@ def parse_ticker(response: Response) -> m.MarketTicker:
     if isinstance(reply, list):
         if not reply:
             raise ProtocolError("the ticker reply is an empty list")
-        return reply[0]  # type: ignore[no-any-return]
-    return reply  # type: ignore[no-any-return]
+        first: m.MarketTicker = reply[0]
+        return first
+    return reply
 
 
 def parse_trades(response: Response) -> list[m.Trade]:
     """``/v1/trades``: ``{"trades": [...]}`` or a bare list."""
     reply = parse(response, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
-    return reply if isinstance(reply, list) else reply.trades  # type: ignore[no-any-return]
+    return reply if isinstance(reply, list) else reply.trades
 
 
 def parse_bars(response: Response) -> list[m.Bar]:
     """``/v1/bars``: a bare list or ``{"bars": [...]}``."""
     reply = parse(response, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
-    return reply if isinstance(reply, list) else reply.bars  # type: ignore[no-any-return]
+    return reply if isinstance(reply, list) else reply.bars
 
 
 def parse_order(response: Response) -> m.Order:

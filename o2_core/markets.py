@@ -69,7 +69,7 @@ def to_decimal(value: str | int | float | Decimal, what: str) -> Decimal:
 
 def truncation_factor(decimals: int, max_precision: int) -> int:
     """``10 ** (decimals - max_precision)``: chain values must be multiples of it."""
-    return 10 ** max(decimals - max_precision, 0)
+    return int(10 ** max(decimals - max_precision, 0))
 
 
 def _shift(human: Decimal, decimals: int) -> tuple[int, bool]:
@@ -140,7 +140,7 @@ def adjust_quantity(price: int, quantity: int, base_decimals: int) -> int:
     """The largest quantity <= ``quantity`` with ``price*q % 10^base_decimals == 0``."""
     if price <= 0:
         return quantity
-    base = 10**base_decimals
+    base: int = 10**base_decimals
     quantum = base // math.gcd(price, base)
     return quantity - quantity % quantum
 
@@ -164,7 +164,8 @@ def check_order(
     base = 10**base_decimals
     if notional % base:
         raise OrderRuleError(
-            "FractionalPrice", f"price*quantity = {notional} must be divisible by 10^{base_decimals}"
+            "FractionalPrice",
+            f"price*quantity = {notional} must be divisible by 10^{base_decimals}",
         )
     if notional // base < min_order:
         raise OrderRuleError(

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from functools import lru_cache
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -152,12 +152,12 @@ class Identity(msgspec.Struct, omit_defaults=True, frozen=True, gc=False):
         return {"ContractId" if self.is_contract else "Address": str(self.value)}
 
 
-def AddressIdentity(value: str) -> Identity:  # noqa: N802 - the official SDK's name
+def AddressIdentity(value: str) -> Identity:
     """An Address identity."""
     return Identity(address=b256(value, "address"))
 
 
-def ContractIdentity(value: str) -> Identity:  # noqa: N802 - the official SDK's name
+def ContractIdentity(value: str) -> Identity:
     """A ContractId identity."""
     return Identity(contract_id=b256(value, "contract id"))
 
@@ -790,7 +790,7 @@ def _enc_hook(obj: Any) -> Any:
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
     """A cached lax JSON decoder for ``kind`` (strings accepted for numbers)."""
     return msgspec.json.Decoder(kind, dec_hook=_dec_hook, strict=False)
@@ -799,7 +799,8 @@ def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
 def decode(data: bytes | str, kind: type[T]) -> T:
     """Decode JSON ``data`` into ``kind``; malformed input raises :class:`ProtocolError`."""
     try:
-        return decoder(kind).decode(data)  # type: ignore[no-any-return]
+        result: T = decoder(cast(Any, kind)).decode(data)
+        return result
     except (msgspec.DecodeError, InvalidInput, ValueError, TypeError) as err:
         raise ProtocolError(f"cannot decode {getattr(kind, '__name__', kind)}: {err}") from err
 

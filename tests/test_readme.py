@@ -17,10 +17,12 @@ def test_the_readme_has_examples() -> None:
 
 @pytest.mark.parametrize("code", EXAMPLES, ids=[f"example-{i}" for i in range(len(EXAMPLES))])
 def test_readme_example_runs(code: str, capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(code, str(README), "exec"), {"__name__": "__main__"})  # noqa: S102
+    exec(compile(code, str(README), "exec"), {"__name__": "__main__"})
 
 
-def test_quickstart_demo_runs_against_the_local_exchange(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quickstart_demo_runs_against_the_local_exchange(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import runpy
     import sys
 

@@ -47,7 +47,9 @@ def render(table: dict[int, tuple[str, tuple[str, ...]]]) -> str:
     for log_id, (name, variants) in table.items():
         lines.append(f"    {log_id}: (")
         lines.append(f"        {name!r},")
-        lines.append("        (" + "".join(f"{v!r}, " for v in variants).rstrip() + "),")
+        lines.append("        (")
+        lines.extend(f"            {v!r}," for v in variants)
+        lines.append("        ),")
         lines.append("    ),")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -67,7 +67,9 @@ def make_client(
     def factory(**options: Any) -> O2Client:
         if case[0] == "memory":
             transport: Any = MemoryTransport(exchange)
-            config = NetworkConfig("http://o2.local", "ws://o2.local/v1/ws", faucet_url="http://o2.local/faucet")
+            config = NetworkConfig(
+                "http://o2.local", "ws://o2.local/v1/ws", faucet_url="http://o2.local/faucet"
+            )
         else:
             transport = HttpxTransport() if case[0] == "httpx" else AiohttpTransport()
             config = config_for(sim_server)

@@ -66,7 +66,9 @@ async def test_server_errors_retry_reads_but_never_resend_a_submission(make_clie
             ex.faults.status("/v1/trades", 502, body=b"<html>bad gateway</html>", count=1)
         depth = await client.get_depth(PAIR)  # two 503s, then the book
         assert depth.market_id == (await client.get_market(PAIR)).market_id
-        assert isinstance(await client.get_trades(PAIR), list)  # a 502 with an HTML body, then trades
+        assert isinstance(
+            await client.get_trades(PAIR), list
+        )  # a 502 with an HTML body, then trades
         with engine() as ex:
             assert not ex.faults.http  # every queued fault was consumed by a retry
 

@@ -115,13 +115,21 @@ async def test_full_scenario(make_client) -> None:
         nonce_before = await client.get_nonce(b_session.trade_account_id)
         with pytest.raises(OnChainRevert) as fok:
             await client.create_order(
-                PAIR, OrderSide.BUY, "0.08", 1000, order_type=OrderType.FILL_OR_KILL,
+                PAIR,
+                OrderSide.BUY,
+                "0.08",
+                1000,
+                order_type=OrderType.FILL_OR_KILL,
                 session=b_session,
             )
         assert "OrderNotFilled" in str(fok.value)
         with pytest.raises(OnChainRevert) as post:
             await client.create_order(
-                PAIR, OrderSide.SELL, "0.03", 50, order_type=OrderType.POST_ONLY,
+                PAIR,
+                OrderSide.SELL,
+                "0.03",
+                50,
+                order_type=OrderType.POST_ONLY,
                 session=b_session,
             )
         assert "OrderPartiallyFilled" in str(post.value)
@@ -165,7 +173,9 @@ async def test_full_scenario(make_client) -> None:
                     market_id=market.market_id,
                     actions=[
                         SettleBalanceAction(to=a_session.trade_account_id),
-                        CreateOrderAction(OrderSide.BUY, str(units("0.01", 6)), str(units("200", 9))),
+                        CreateOrderAction(
+                            OrderSide.BUY, str(units("0.01", 6)), str(units("200", 9))
+                        ),
                     ],
                 )
             ],
@@ -264,7 +274,11 @@ async def test_cancelled_submissions_leave_no_nonce_gap(make_client) -> None:
         placed = []
 
         async def place(i: int) -> None:
-            placed.append(await client.create_order(PAIR, OrderSide.BUY, Decimal("0.01") + Decimal(i) / 10**5, 200))
+            placed.append(
+                await client.create_order(
+                    PAIR, OrderSide.BUY, Decimal("0.01") + Decimal(i) / 10**5, 200
+                )
+            )
 
         with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:

@@ -27,7 +27,9 @@ async def trader(client: O2Client, markets: list[str] | None = None) -> Any:
     return await client.create_session(owner=owner, markets=markets or [PAIR, OTHER])
 
 
-async def collect(stream: AsyncIterator[Any], sink: list[Any], done: Callable[[list[Any]], bool]) -> None:
+async def collect(
+    stream: AsyncIterator[Any], sink: list[Any], done: Callable[[list[Any]], bool]
+) -> None:
     async for item in stream:
         sink.append(item)
         if done(sink):
@@ -41,7 +43,9 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
 
 
 def subscribed(client: O2Client, count: int) -> Callable[[], bool]:
-    return lambda: client._streams is not None and len(client._streams._protocol.subscriptions) >= count
+    return lambda: (
+        client._streams is not None and len(client._streams._protocol.subscriptions) >= count
+    )
 
 
 async def test_guide_multiple_streams_see_a_fill(make_client) -> None:
@@ -49,21 +53,33 @@ async def test_guide_multiple_streams_see_a_fill(make_client) -> None:
         maker = await trader(client)
         taker = await trader(client)
         mid = maker.trade_account_id
-        seen: dict[str, list[Any]] = {k: [] for k in ("depth", "orders", "trades", "balances", "nonce")}
+        seen: dict[str, list[Any]] = {
+            k: [] for k in ("depth", "orders", "trades", "balances", "nonce")
+        }
 
         def filled(orders: list[Any]) -> bool:
-            return any(o.quantity_fill == o.quantity and not o.is_open for u in orders for o in u.orders)
+            return any(
+                o.quantity_fill == o.quantity and not o.is_open for u in orders for o in u.orders
+            )
 
         with anyio.fail_after(20):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(collect, client.stream_orders(mid), seen["orders"], filled)
                 tg.start_soon(collect, client.stream_trades(PAIR), seen["trades"], bool)
-                tg.start_soon(collect, client.stream_balances(mid), seen["balances"], lambda s: len(s) >= 2)
-                tg.start_soon(collect, client.stream_nonce(mid), seen["nonce"], lambda s: s[-1].nonce >= 2)
+                tg.start_soon(
+                    collect, client.stream_balances(mid), seen["balances"], lambda s: len(s) >= 2
+                )
+                tg.start_soon(
+                    collect, client.stream_nonce(mid), seen["nonce"], lambda s: s[-1].nonce >= 2
+                )
                 await wait_for(subscribed(client, 4))
                 tg.start_soon(
-                    collect, client.stream_depth(PAIR), seen["depth"],
-                    lambda s: len(s) > 1 and s[-1].changes.best_ask is None and not s[-1].is_snapshot,
+                    collect,
+                    client.stream_depth(PAIR),
+                    seen["depth"],
+                    lambda s: (
+                        len(s) > 1 and s[-1].changes.best_ask is None and not s[-1].is_snapshot
+                    ),
                 )
                 await wait_for(lambda: len(seen["depth"]) >= 1)
                 assert seen["depth"][0].is_snapshot
@@ -79,7 +95,9 @@ async def test_guide_multiple_streams_see_a_fill(make_client) -> None:
         assert (trade.price, trade.quantity) == (50_000, 100 * 10**9)
         assert all(u.market_id == seen["trades"][0].market_id for u in seen["trades"])
         assert all(e.identity.value == mid for u in seen["balances"] for e in u.balance)
-        assert [u.nonce for u in seen["nonce"]][-1] == 2 and all(u.contract_id == mid for u in seen["nonce"])
+        assert [u.nonce for u in seen["nonce"]][-1] == 2 and all(
+            u.contract_id == mid for u in seen["nonce"]
+        )
         levels = [lv for u in seen["depth"][1:] for lv in u.changes.asks]
         assert levels[0].price == 50_000 and levels[-1].quantity == 0
 
@@ -92,7 +110,12 @@ async def test_each_iterator_sees_only_its_market_and_account(make_client) -> No
         other_trades: list[Any] = []
         with anyio.move_on_after(1.5):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(collect, client.stream_orders(alice.trade_account_id), alice_orders, lambda s: False)
+                tg.start_soon(
+                    collect,
+                    client.stream_orders(alice.trade_account_id),
+                    alice_orders,
+                    lambda s: False,
+                )
                 tg.start_soon(collect, client.stream_trades(OTHER), other_trades, lambda s: False)
                 await wait_for(subscribed(client, 2))
                 await client.create_order(PAIR, OrderSide.SELL, "0.05", 100, session=bob)
@@ -111,6 +134,7 @@ async def test_dropped_connections_resubscribe_and_the_book_converges(make_clien
         events: list[Any] = []
         with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:
+
                 async def follow_book() -> None:
                     async for book in client.order_book(PAIR):
                         books[:] = [book]
@@ -123,23 +147,27 @@ async def test_dropped_connections_resubscribe_and_the_book_converges(make_clien
                         session = rng.choice(makers)
                         side = rng.choice([OrderSide.BUY, OrderSide.SELL])
                         price = f"0.0{rng.randint(30, 90):02d}"
-                        await client.create_order(PAIR, side, price, rng.randint(40, 120), session=session)
+                        await client.create_order(
+                            PAIR, side, price, rng.randint(40, 120), session=session
+                        )
                     if rng.random() < 0.5:
                         await anyio.sleep(rng.random() / 20)
                     with engine() as ex:
                         ex.drop_ws_connections()
                     reconnected = sum(e.state is ConnectionState.RECONNECTED for e in events)
-                    await wait_for(lambda r=reconnected: sum(
-                        e.state is ConnectionState.RECONNECTED for e in events) > r)
+                    await wait_for(
+                        lambda r=reconnected: (
+                            sum(e.state is ConnectionState.RECONNECTED for e in events) > r
+                        )
+                    )
                 with engine() as ex:
                     expected = ex.book_levels(PAIR)
 
                 def converged() -> bool:
                     book = books[0]
-                    return (
-                        [(lv.price, lv.quantity) for lv in book.bids] == expected["buys"]
-                        and [(lv.price, lv.quantity) for lv in book.asks] == expected["sells"]
-                    )
+                    return [(lv.price, lv.quantity) for lv in book.bids] == expected["buys"] and [
+                        (lv.price, lv.quantity) for lv in book.asks
+                    ] == expected["sells"]
 
                 await wait_for(converged)
                 tg.cancel_scope.cancel()
