@@ -142,7 +142,7 @@ async def test_dropped_connections_resubscribe_and_the_book_converges(make_clien
                 tg.start_soon(follow_book)
                 tg.start_soon(collect, client.stream_lifecycle(), events, lambda s: False)
                 await wait_for(lambda: bool(books))
-                for round_ in range(6):
+                for _round in range(6):
                     for _ in range(rng.randint(1, 4)):
                         session = rng.choice(makers)
                         side = rng.choice([OrderSide.BUY, OrderSide.SELL])
