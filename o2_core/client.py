@@ -1249,6 +1249,7 @@ class _StreamManager:
         while True:
             changed = self._event()
             if consumer is not None and buffer.take_resync():
+                buffer.drain()  # updates from before the gap are useless without a snapshot
                 consumer.awaiting_snapshot = True
                 if self._protocol.state is stream.ProtocolState.CONNECTED:
                     await self._send(self._protocol.resync_frames(consumer.sub))  # type: ignore[arg-type]
