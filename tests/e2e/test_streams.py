@@ -139,8 +139,17 @@ async def test_dropped_connections_resubscribe_and_the_book_converges(make_clien
                     async for book in client.order_book(PAIR):
                         books[:] = [book]
 
+                orders: list[Any] = []
+                trades: list[Any] = []
                 tg.start_soon(follow_book)
                 tg.start_soon(collect, client.stream_lifecycle(), events, lambda s: False)
+                tg.start_soon(
+                    collect,
+                    client.stream_orders(makers[0].trade_account_id),
+                    orders,
+                    lambda s: False,
+                )
+                tg.start_soon(collect, client.stream_trades(PAIR), trades, lambda s: False)
                 await wait_for(lambda: bool(books))
                 for _round in range(6):
                     for _ in range(rng.randint(1, 4)):
@@ -170,6 +179,11 @@ async def test_dropped_connections_resubscribe_and_the_book_converges(make_clien
                     ] == expected["sells"]
 
                 await wait_for(converged)
+                # every iterator survived the drops: fresh activity still reaches each one
+                seen_orders, seen_trades = len(orders), len(trades)
+                await client.create_order(PAIR, OrderSide.SELL, "0.5", 10, session=makers[0])
+                await client.create_order(PAIR, OrderSide.BUY, "0.5", 10, session=makers[1])
+                await wait_for(lambda: len(orders) > seen_orders and len(trades) > seen_trades)
                 tg.cancel_scope.cancel()
         states = [e.state for e in events]
         assert states.count(ConnectionState.RECONNECTED) >= 6
