@@ -2,7 +2,7 @@
 
 The client is the only place that waits: it builds requests with the pure core
 (:mod:`o2_core.http`, :mod:`o2_core.actions`), hands them to the transport, and parses the
-replies. It uses anyio for concurrency only (locks, conditions, task groups, sleep), so it
+replies. It uses anyio for concurrency only (locks, events, task groups, sleep), so it
 runs under asyncio and trio alike; it never opens a socket itself.
 
 A client belongs to the event loop that first uses it.
@@ -113,11 +113,8 @@ class _AccountNonce:
         """Wake the task whose turn it now is, or everyone when the epoch is over."""
         current = self.tracker.current
         if current is None:
-            waiters, self.waiters = self.waiters, {}
-            for event in waiters.values():
-                event.set()
-            return
-        if current in self.waiters:
+            self.wake_all()
+        elif current in self.waiters:
             self.waiters.pop(current).set()
 
     def wake_all(self) -> None:
@@ -166,7 +163,6 @@ class O2Client:
             raise InvalidInput("timeouts must be positive")
         if max_retries < 0:
             raise InvalidInput("max_retries must be >= 0")
-        self._network = network
         self._config = custom_config or get_config(network)
         self._transport = transport if transport is not None else _default_transport(self._config)
         self._request_timeout = request_timeout
@@ -326,7 +322,7 @@ class O2Client:
             if lowered == candidate.pair.lower():
                 return candidate
             is_hex = market.startswith("0x") or len(market) == 64
-            if is_hex and market in (candidate.market_id, candidate.contract_id):
+            if is_hex and (candidate.market_id == market or candidate.contract_id == market):
                 return candidate
         known = ", ".join(c.pair for c in markets)
         raise MarketNotFound(f"no market {market!r}; known markets: {known}")
@@ -395,10 +391,9 @@ class O2Client:
     async def get_ticker(self, market: str | m.Market) -> m.MarketTicker:
         """24h ticker of a market."""
         mk = await self._resolve_market(market)
-        ticker = await self._get(
+        return await self._get(
             h.get_market_ticker(self._config.api_base, mk.market_id), h.parse_ticker
         )
-        return ticker
 
     async def get_market_summary(self, market: str | m.Market) -> m.MarketSummary:
         """24h summary of a market."""
@@ -489,14 +484,20 @@ class O2Client:
             for asset in (mk.base, mk.quote):
                 assets.setdefault(asset.symbol, str(asset.asset))
         results: dict[str, m.Balance] = {}
+        errors: list[O2Error] = []
 
         async def fetch(symbol: str, asset_id: str) -> None:
             request = h.get_balance(self._config.api_base, asset_id, contract=tid)
-            results[symbol] = await self._get(request, lambda r: h.parse(r, m.Balance))
+            try:
+                results[symbol] = await self._get(request, lambda r: h.parse(r, m.Balance))
+            except O2Error as err:  # raised plainly below, not inside an exception group
+                errors.append(err)
 
         async with anyio.create_task_group() as tg:
             for symbol, asset_id in assets.items():
                 tg.start_soon(fetch, symbol, asset_id)
+        if errors:
+            raise errors[0]
         return {symbol: results[symbol] for symbol in assets}
 
     async def get_orders(

@@ -11,6 +11,7 @@ import pytest
 from o2_core import (
     InternalError,
     O2Client,
+    O2Error,
     OrderSide,
     ProtocolError,
     RateLimitExceeded,
@@ -131,3 +132,13 @@ async def test_malformed_bodies_and_slow_replies(make_client, engine) -> None:
         await anyio.sleep(1.6)  # let the delayed reply land before counting
         assert await open_orders(client, session) in (1, 2)
         assert (await client.create_order(PAIR, OrderSide.BUY, "0.022", 100)).success
+
+
+async def test_a_failed_concurrent_read_raises_the_plain_error(make_client, engine) -> None:
+    async with make_client(max_retries=0) as client:
+        session = await setup(client)
+        with engine() as ex:
+            ex.faults.status("/v1/balance", 404, body=b'{"code": 4002, "message": "nope"}')
+        with pytest.raises(O2Error) as err:
+            await client.get_balances(session.trade_account_id)
+        assert err.value.code == 4002  # the O2Error itself, not an exception group
