@@ -22,7 +22,7 @@ test: $(BIN)/.installed  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check o2_core o2_transport_httpx o2_transport_aiohttp tests benchmarks examples
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-sdk
