@@ -1326,4 +1326,28 @@ class _StreamManager:
 _END = object()
 
 
-__all__ = ["MarketActionsBuilder", "O2Client", "StreamOptions"]
+def client_class(transport_factory: Callable[[], Transport]) -> type[O2Client]:
+    """An ``O2Client`` subclass whose default transport is ``transport_factory()``.
+
+    The transport packages export one, so ``from o2_transport_aiohttp import O2Client``
+    is all a bot needs to change.
+    """
+
+    class BoundO2Client(O2Client):
+        def __init__(
+            self,
+            network: Network = Network.TESTNET,
+            custom_config: NetworkConfig | None = None,
+            transport: Transport | None = None,
+            **options: Any,
+        ) -> None:
+            transport = transport if transport is not None else transport_factory()
+            super().__init__(network, custom_config, transport, **options)
+
+    name = getattr(transport_factory, "__name__", "a custom transport")
+    BoundO2Client.__name__ = BoundO2Client.__qualname__ = "O2Client"
+    BoundO2Client.__doc__ = f"``O2Client`` using {name} by default."
+    return BoundO2Client
+
+
+__all__ = ["MarketActionsBuilder", "O2Client", "StreamOptions", "client_class"]

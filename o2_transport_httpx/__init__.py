@@ -6,11 +6,11 @@ Both run on anyio, so the transport works under asyncio and trio alike.
 from __future__ import annotations
 
 import ssl
-from typing import Any
 
 import anyio
 import httpx
 
+from o2_core.client import client_class
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
 from o2_core.transport import WebSocketConnection
@@ -84,24 +84,5 @@ class HttpxTransport:
             await self._client.aclose()
 
 
-def __getattr__(name: str) -> Any:  # O2Client bound to this transport, for drop-in imports
-    if name == "O2Client":
-        from o2_core.client import O2Client as _Core
-        from o2_core.config import Network, NetworkConfig
-        from o2_core.transport import Transport
-
-        class O2Client(_Core):
-            """``O2Client`` using :class:`HttpxTransport` by default."""
-
-            def __init__(
-                self,
-                network: Network = Network.TESTNET,
-                custom_config: NetworkConfig | None = None,
-                transport: Transport | None = None,
-                **kwargs: Any,
-            ) -> None:
-                super().__init__(network, custom_config, transport or HttpxTransport(), **kwargs)
-
-        globals()["O2Client"] = O2Client
-        return O2Client
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: ``O2Client`` with :class:`HttpxTransport` as its default transport (drop-in imports).
+O2Client = client_class(HttpxTransport)

@@ -470,11 +470,23 @@ async def test_aiohttp_transport_closes_only_its_own_session(
         assert created.closed
 
 
-@pytest.mark.parametrize("module", [o2_transport_httpx, o2_transport_aiohttp])
-def test_packages_export_an_o2client_bound_to_their_transport(module: Any) -> None:
+@pytest.mark.parametrize(
+    ("module", "transport"),
+    [
+        (o2_transport_httpx, o2_transport_httpx.HttpxTransport),
+        (o2_transport_aiohttp, o2_transport_aiohttp.AiohttpTransport),
+    ],
+)
+def test_packages_export_an_o2client_bound_to_their_transport(module: Any, transport: Any) -> None:
+    from o2_core import NetworkConfig
     from o2_core.client import O2Client as Core
 
-    assert issubclass(module.O2Client, Core)
-    assert module.O2Client is module.O2Client  # built once, then cached
-    with pytest.raises(AttributeError):
-        _ = module.NoSuchName
+    assert issubclass(module.O2Client, Core) and module.O2Client.__name__ == "O2Client"
+    config = NetworkConfig("http://127.0.0.1:9", "ws://127.0.0.1:9/v1/ws")
+
+    async def check() -> None:
+        async with module.O2Client(custom_config=config) as client:
+            assert isinstance(client.transport, transport)
+            assert client.config is config
+
+    anyio.run(check)
