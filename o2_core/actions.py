@@ -23,6 +23,7 @@ from .errors import InvalidInput, TooManyActions
 
 MAX_ACTIONS = 5
 MAX_GROUPS = 5
+_pack_u64 = struct.Struct(">Q").pack
 _pack_u64_pair = struct.Struct(">QQ").pack
 
 
@@ -52,10 +53,19 @@ class MarketContext:
 
 @dataclass(frozen=True)
 class PreparedAction:
-    """One action in both forms: its wire JSON object and its contract call."""
+    """One action in both forms: its wire JSON object and its contract call.
+
+    ``encoded`` is the call's signing-bytes layout, computed once (and cached across
+    actions for repeated calls such as settling to the same account).
+    """
 
     wire: dict[str, Any]
     call: enc.Call
+    encoded: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.encoded:
+            object.__setattr__(self, "encoded", enc.encode_call(self.call))
 
 
 @dataclass(frozen=True)
@@ -165,13 +175,15 @@ def _uncached_identity_parts(to: m.Identity | str) -> tuple[dict[str, str], byte
 
 
 _cached_identity_parts = lru_cache(maxsize=256)(_uncached_identity_parts)
+#: Settling to the same account on the same market encodes the same call every time.
+_encode_repeated_call = lru_cache(maxsize=1024)(enc.encode_call)
 
 
 def settle_balance(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
     """SettleBalance to an identity (a bare id means a trading account, a ContractId)."""
     wire, data = _identity_parts(to)
     call = enc.Call(ctx.contract_id, enc.SELECTOR_SETTLE_BALANCE, 0, enc.ZERO_B256, data)
-    return PreparedAction({"SettleBalance": {"to": wire}}, call)
+    return PreparedAction({"SettleBalance": {"to": wire}}, call, _encode_repeated_call(call))
 
 
 def register_referer(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
@@ -334,8 +346,10 @@ def decode_wire_actions(actions_json: Any) -> list[WireAction]:
 
 
 def actions_signing_bytes(nonce: int, groups: Sequence[PreparedGroup]) -> bytes:
-    """The bytes the session key signs for ``groups`` at ``nonce``."""
-    return enc.actions_signing_bytes(nonce, [a.call for g in groups for a in g.actions])
+    """The bytes the session key signs for ``groups`` at ``nonce`` (= the layout of
+    :func:`o2_core.encoding.actions_signing_bytes` over the groups' calls)."""
+    encoded = [a.encoded for g in groups for a in g.actions]
+    return enc.u64(nonce) + _pack_u64(len(encoded)) + b"".join(encoded)
 
 
 def _sig(signature: bytes) -> dict[str, str]:
