@@ -113,7 +113,13 @@ from .models import (
     WhitelistResponse,
     WithdrawResponse,
 )
-from .stream import ConnectionEvent, ConnectionState, SlowConsumerError, StreamStateError
+from .stream import (
+    ConnectionEvent,
+    ConnectionState,
+    SlowConsumerError,
+    StreamStateError,
+    SubscriptionConflict,
+)
 from .transport import ConnectionClosed, Transport, WebSocketConnection
 
 __all__ = [
@@ -208,6 +214,7 @@ __all__ = [
     "SlowConsumerError",
     "StreamOptions",
     "StreamStateError",
+    "SubscriptionConflict",
     "SubscriptionError",
     "TooManyActions",
     "TooManySubscriptions",
