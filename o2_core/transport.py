@@ -12,7 +12,9 @@ time, :class:`~o2_core.errors.TransportError` for any other failure to get a rep
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import os
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from .errors import TransportError
 from .http import Request, Response
@@ -20,6 +22,54 @@ from .http import Request, Response
 
 class ConnectionClosed(TransportError):
     """The WebSocket connection is closed (by either side, or lost)."""
+
+
+W = TypeVar("W")
+
+
+class PendingPings(Generic[W]):
+    """Pings sent and not yet answered, each with the waiter of its sender.
+
+    WebSocket transports share this bookkeeping: a pong acknowledges its own ping and
+    every ping sent before it (RFC 6455 lets a peer answer only the latest). ``W`` is the
+    transport's waiter type (an event); this class only decides whom to release.
+    """
+
+    def __init__(self, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
+        self._pending: dict[bytes, W] = {}
+        self._random_bytes = random_bytes
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def add(self, waiter: W) -> bytes:
+        """Register ``waiter`` under a fresh payload; returns the payload to send."""
+        payload = self._random_bytes(4)
+        while payload in self._pending:
+            payload = self._random_bytes(4)
+        self._pending[payload] = waiter
+        return payload
+
+    def discard(self, payload: bytes) -> None:
+        """Forget a ping (its sender stopped waiting)."""
+        self._pending.pop(payload, None)
+
+    def acknowledge(self, payload: bytes) -> list[W]:
+        """The waiters a pong with ``payload`` releases (none for an unknown payload)."""
+        if payload not in self._pending:
+            return []
+        released = []
+        for key in list(self._pending):
+            released.append(self._pending.pop(key))
+            if key == payload:
+                break
+        return released
+
+    def drain(self) -> list[W]:
+        """Every waiter (the connection is gone)."""
+        waiters = list(self._pending.values())
+        self._pending.clear()
+        return waiters
 
 
 @runtime_checkable

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -13,7 +12,7 @@ import aiohttp
 from o2_core.client import client_class
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
-from o2_core.transport import ConnectionClosed, WebSocketConnection
+from o2_core.transport import ConnectionClosed, PendingPings, WebSocketConnection
 
 __all__ = ["AiohttpTransport", "AiohttpWebSocket", "O2Client"]
 
@@ -35,7 +34,7 @@ class AiohttpWebSocket:
         self._ws = ws
         self._url = url
         self._write_lock = asyncio.Lock()
-        self._pings: dict[bytes, asyncio.Event] = {}
+        self._pings: PendingPings[asyncio.Event] = PendingPings()
         self._gone = False
 
     def __repr__(self) -> str:
@@ -47,14 +46,13 @@ class AiohttpWebSocket:
 
     async def ping(self) -> None:
         """Send a ping and return when its pong arrives (needs a concurrent receiver)."""
-        data = os.urandom(4)
         waiter = asyncio.Event()
-        self._pings[data] = waiter
+        data = self._pings.add(waiter)
         try:
             await self._write(lambda: self._ws.ping(data))
             await waiter.wait()
         finally:
-            self._pings.pop(data, None)
+            self._pings.discard(data)
         if self._gone:
             raise ConnectionClosed(f"WebSocket {self._url} closed before the pong")
 
@@ -80,7 +78,8 @@ class AiohttpWebSocket:
                 with contextlib.suppress(ConnectionClosed):
                     await self._write(functools.partial(ws.pong, bytes(msg.data)))
             elif kind is aiohttp.WSMsgType.PONG:
-                self._answer_pings(bytes(msg.data))
+                for waiter in self._pings.acknowledge(bytes(msg.data)):
+                    waiter.set()
             elif kind in _CLOSING or kind is aiohttp.WSMsgType.ERROR:
                 self._set_gone()
                 detail = f"error {msg.data!r}" if kind is aiohttp.WSMsgType.ERROR else kind.name
@@ -89,20 +88,10 @@ class AiohttpWebSocket:
                 )
             # BINARY: not part of the protocol; skipped
 
-    def _answer_pings(self, data: bytes) -> None:
-        """A pong acknowledges its ping and every ping sent before it."""
-        if data not in self._pings:
-            return
-        for key in list(self._pings):
-            self._pings.pop(key).set()
-            if key == data:
-                break
-
     def _set_gone(self) -> None:
         self._gone = True
-        for waiter in self._pings.values():
+        for waiter in self._pings.drain():
             waiter.set()
-        self._pings.clear()
 
     async def close(self) -> None:
         """Send a close frame and wait (bounded by the session's ws_close) for the reply."""

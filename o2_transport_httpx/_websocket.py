@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from o2_core.errors import RequestTimeout, TransportError
-from o2_core.transport import ConnectionClosed
+from o2_core.transport import ConnectionClosed, PendingPings
 
 log = logging.getLogger("o2.transport.websocket")
 
@@ -137,7 +136,7 @@ class AnyioWebSocket:
         self._message_opcode: Opcode | None = None
         self._write_lock = anyio.Lock()
         self._read_lock = anyio.Lock()
-        self._pings: dict[bytes, anyio.Event] = {}
+        self._pings: PendingPings[anyio.Event] = PendingPings()
         self._closed_reason: str | None = None  # set once the connection is gone
         self._close_started = False
 
@@ -153,16 +152,13 @@ class AnyioWebSocket:
 
     async def ping(self) -> None:
         """Send a ping and return when its pong arrives (needs a concurrent receiver)."""
-        data = os.urandom(4)
-        while data in self._pings:
-            data = os.urandom(4)
         waiter = anyio.Event()
-        self._pings[data] = waiter
+        data = self._pings.add(waiter)
         try:
             await self._send(lambda protocol: protocol.send_ping(data))
             await waiter.wait()
         finally:
-            self._pings.pop(data, None)
+            self._pings.discard(data)
         if self._closed_reason is not None:
             raise ConnectionClosed(
                 f"WebSocket {self._url} closed before the pong: {self._closed_reason}"
@@ -250,7 +246,8 @@ class AnyioWebSocket:
             self._message, self._message_opcode = [], None
             return await self._decode(data) if kind is Opcode.TEXT else None
         if opcode is Opcode.PONG:
-            self._answer_pings(bytes(frame.data))
+            for waiter in self._pings.acknowledge(bytes(frame.data)):
+                waiter.set()
         elif opcode is Opcode.CLOSE:
             # The protocol has queued the echo; the server closes TCP next. Do not
             # linger for it: close our side now.
@@ -271,15 +268,6 @@ class AnyioWebSocket:
     async def _flush_quietly(self) -> None:
         with contextlib.suppress(ConnectionClosed):
             await self._flush()
-
-    def _answer_pings(self, data: bytes) -> None:
-        """A pong acknowledges its ping and every ping sent before it."""
-        if data not in self._pings:
-            return
-        for key in list(self._pings):
-            self._pings.pop(key).set()
-            if key == data:
-                break
 
     def _close_description(self) -> str:
         protocol = self._protocol
@@ -325,8 +313,7 @@ class AnyioWebSocket:
         if self._closed_reason is None:
             self._closed_reason = reason
             log.debug("WebSocket %s: %s", self._url, reason)
-        for waiter in self._pings.values():
+        for waiter in self._pings.drain():
             waiter.set()
-        self._pings.clear()
         with anyio.CancelScope(shield=True):
             await anyio.aclose_forcefully(self._stream)
