@@ -246,3 +246,18 @@ async def test_close_ends_iterators_blocked_in_a_read() -> None:
             await client.close()
     assert sorted(ended) == ["depth", "lifecycle", "orders"]
     assert transport.conns[0].closed
+
+
+def test_a_pong_releases_its_ping_and_every_earlier_one() -> None:
+    from o2_core.transport import PendingPings
+
+    payloads = iter([b"aaaa", b"aaaa", b"bbbb", b"cccc", b"dddd"])
+    pings: PendingPings[str] = PendingPings(lambda n: next(payloads))
+    first, second, third = pings.add("w1"), pings.add("w2"), pings.add("w3")
+    assert (first, second, third) == (b"aaaa", b"bbbb", b"cccc")  # a repeat is redrawn
+    assert pings.acknowledge(b"zzzz") == []
+    assert pings.acknowledge(second) == ["w1", "w2"]
+    pings.discard(third)
+    assert len(pings) == 0 and pings.drain() == []
+    pings.add("w4")
+    assert pings.drain() == ["w4"] and len(pings) == 0
