@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+import anyio
+
 from o2_core import NetworkConfig, O2Client, OrderSide
 from o2_transport_aiohttp import AiohttpTransport
 from o2_transport_httpx import HttpxTransport
@@ -159,6 +161,7 @@ def main() -> None:
         results = {
             "ours, httpx": asyncio.run(ours(server, HttpxTransport(), n)),
             "ours, aiohttp": asyncio.run(ours(server, AiohttpTransport(), n)),
+            "ours, httpx on trio": anyio.run(ours, server, HttpxTransport(), n, backend="trio"),
             "official o2-sdk 0.5.0 (aiohttp)": asyncio.run(official(server, n)),
             "ours, httpx, 16 concurrent tasks": asyncio.run(ours(server, HttpxTransport(), n, 16)),
             "ours, aiohttp, 16 concurrent tasks": asyncio.run(

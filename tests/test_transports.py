@@ -442,11 +442,13 @@ async def test_httpx_transport_closes_only_its_own_client(
             assert response.status == 200
             await transport.aclose()
             assert not client.is_closed
-        own = HttpxTransport()
+        own = HttpxTransport()  # no client given: it owns an httpx connection pool
         await own.request(Request("GET", server.base + "/json"), 5.0)
+        pool = own._pool._pool  # type: ignore[union-attr]  # httpcore's pool
+        assert len(pool.connections) == 1  # kept alive for the next request
         await own.aclose()
         await own.aclose()
-        assert own._client.is_closed
+        assert pool.connections == []
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
