@@ -108,7 +108,7 @@ def build_orders(
 
 def bench_engine(n: int) -> tuple[float, int]:
     base = "http://o2.local"
-    exchange = Exchange(default_config(0))
+    exchange = Exchange(default_config(0), clock=time.time)
     accounts, ctx = setup(exchange, None, base, 4)
     per_account = build_orders(accounts, ctx, base, n)
     requests = [req for batch in zip(*per_account, strict=False) for req in batch]

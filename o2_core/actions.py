@@ -8,7 +8,6 @@ once the nonce is known. Wire JSON shapes are PROTOCOL.md §5.1; byte layouts §
 from __future__ import annotations
 
 import struct
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -86,8 +85,9 @@ def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
         return name, 0, 0, name
     if isinstance(order_type, m.LimitOrder):
         price = _chain_int(order_type.price, "limit price")
-        ts = int(time.time()) if order_type.timestamp is None else order_type.timestamp
-        ts = _chain_int(ts, "limit timestamp")
+        if order_type.timestamp is None:
+            raise InvalidInput("a LimitOrder needs its expiry timestamp (unix seconds)")
+        ts = _chain_int(order_type.timestamp, "limit timestamp")
         return "Limit", price, ts, {"Limit": [str(price), str(ts)]}
     if isinstance(order_type, m.BoundedMarketOrder):
         hi = _chain_int(order_type.max_price, "max_price")

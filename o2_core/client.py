@@ -11,6 +11,7 @@ A client belongs to the event loop that first uses it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -840,6 +841,7 @@ class O2Client:
                 ctx = self._context(mk)
                 prepared = []
                 for action in group.actions:
+                    action = self._with_limit_timestamp(action)
                     item = act.prepare_typed(ctx, action)
                     if isinstance(action, m.CreateOrderAction):
                         mk.validate_order(int(action.price), int(action.quantity))
@@ -855,6 +857,17 @@ class O2Client:
             self._check_session_market(session, mk)
             groups.append(act.PreparedGroup(str(mk.market_id), tuple(prepared)))
         return await self._submit_actions(session, groups, collect_orders)
+
+    def _with_limit_timestamp(self, action: m.Action) -> m.Action:
+        """A typed limit order without an expiry expires now (the clock is the client's)."""
+        if (
+            isinstance(action, m.CreateOrderAction)
+            and isinstance(action.order_type, m.LimitOrder)
+            and action.order_type.timestamp is None
+        ):
+            limit = m.LimitOrder(action.order_type.price, int(self._clock()))
+            return dataclasses.replace(action, order_type=limit)
+        return action
 
     def _prepare_user_action(
         self, mk: m.Market, ctx: act.MarketContext, action: Any, session: m.SessionInfo

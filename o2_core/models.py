@@ -7,7 +7,6 @@ case and become lowercase ``0x...`` (:class:`Id`). Attribute names follow the se
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -439,9 +438,9 @@ class SessionInfo:
         """The session key's B256 address."""
         return Id(self.session_wallet.b256_address)
 
-    def is_expired(self, now: float | None = None) -> bool:
-        """True when ``now`` (unix seconds; default: the clock) is past the expiry."""
-        return (time.time() if now is None else now) >= self.session_expiry
+    def is_expired(self, now: float) -> bool:
+        """True when ``now`` (unix seconds) is at or past the expiry."""
+        return now >= self.session_expiry
 
     def __repr__(self) -> str:
         return (

@@ -78,3 +78,16 @@ def test_importing_the_core_pulls_in_no_network_library() -> None:
     assert "o2_core" in loaded
     pulled = loaded & {"httpx", "aiohttp", "websockets", "trio", "requests", "urllib3"}
     assert not pulled, f"import o2_core loads {sorted(pulled)}"
+
+
+#: Modules whose import means reading the wall clock (time is a parameter in the core).
+CLOCK_MODULES = frozenset({"time", "datetime"})
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(PACKAGE).as_posix() for p in SOURCES])
+def test_the_pure_core_never_reads_the_clock(path: Path) -> None:
+    relative = path.relative_to(PACKAGE).as_posix()
+    if relative == "client.py":  # the I/O shell: it owns the clock and passes time down
+        return
+    clocks = imported_roots(path) & CLOCK_MODULES
+    assert not clocks, f"o2_core/{relative} imports {sorted(clocks)}: pass the time in instead"

@@ -16,7 +16,6 @@ import bisect
 import heapq
 import logging
 import math
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -226,8 +225,9 @@ def _b256(value: str, what: str) -> str:
 class Exchange:
     """The local O2 exchange.
 
-    ``clock`` returns unix seconds (default ``time.time``; tests inject a
-    :class:`ManualClock`); it is read once per request. Everything else is
+    ``clock`` returns unix seconds (the adapters pass ``time.time``; tests inject a
+    :class:`ManualClock`); it is read once per request. The engine never reads the
+    wall clock itself. Everything else is
     derived from ``config`` (default: :func:`default_config` of ``seed``).
     """
 
@@ -235,7 +235,7 @@ class Exchange:
         self,
         config: SimConfig | None = None,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float],
         seed: int | None = None,
     ) -> None:
         if config is None:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -50,7 +51,7 @@ def anyio_backend(case: tuple[str, str]) -> str:
 def exchange(case: tuple[str, str], sim_server: SimServer) -> Exchange:
     """The exchange the current case talks to (fresh for in-memory cases)."""
     if case[0] == "memory":
-        return Exchange(default_config(seed=3))
+        return Exchange(default_config(seed=3), clock=time.time)
     return sim_server.exchange
 
 
