@@ -39,7 +39,7 @@ from ..actions import (
 )
 from ..errors import InvalidInput, InvalidSignature
 from ..http import BAR_RESOLUTIONS, MAX_BARS, MAX_ORDERS, MAX_TRADES, RESOLUTION_MS, Response
-from ..markets import order_rule_violation
+from ..markets import order_rule_violation, truncation_factor
 from .book import BookSide, Order, Trade, Tx, order_json, trade_json
 from .config import AssetConfig, MarketConfig, SimConfig, default_config, derive_id
 from .faults import DropConnection, Faults, Outcome, canned_response
@@ -164,7 +164,7 @@ class MarketState:
         self.base_asset = base.asset_id
         self.quote_asset = quote.asset_id
         self.base_factor = 10**base.decimals
-        self.price_tick = 10 ** max(quote.decimals - cfg.quote_max_precision, 0)
+        self.price_tick = truncation_factor(quote.decimals, cfg.quote_max_precision)
         self.pair = f"{base.symbol}/{quote.symbol}"
         self.ctx = MarketContext(
             market_id=cfg.market_id,
