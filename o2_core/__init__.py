@@ -28,10 +28,13 @@ from .crypto import (
 from .errors import (
     AccountNotFound,
     AlreadySubscribed,
+    ApiError,
     BlockNotFound,
+    ConnectionClosed,
     EventsNotFound,
     GeoRestricted,
     InternalError,
+    InternalRevert,
     InvalidAmount,
     InvalidInput,
     InvalidOrderParams,
@@ -45,24 +48,30 @@ from .errors import (
     MarketNotFound,
     MarketPaused,
     NoActionsProvided,
+    NonceStateError,
     O2Error,
     OnChainRevert,
     OrderNotActive,
     OrderNotFound,
+    OrderRuleError,
     ParseError,
     ProtocolError,
     RateLimitExceeded,
     RequestTimeout,
     SessionExpired,
+    SlowConsumerError,
+    StreamStateError,
+    SubscriptionConflict,
     SubscriptionError,
     TooManyActions,
     TooManySubscriptions,
     TradeNotFound,
     TransportError,
     UnknownSubmissionOutcome,
+    UsageError,
     WhitelistNotConfigured,
 )
-from .markets import ChainInt, NumericInput, OrderRuleError
+from .markets import ChainInt, NumericInput
 from .models import (
     AccountCreateResponse,
     AccountInfo,
@@ -113,14 +122,8 @@ from .models import (
     WhitelistResponse,
     WithdrawResponse,
 )
-from .stream import (
-    ConnectionEvent,
-    ConnectionState,
-    SlowConsumerError,
-    StreamStateError,
-    SubscriptionConflict,
-)
-from .transport import ConnectionClosed, Transport, WebSocketConnection
+from .stream import ConnectionEvent, ConnectionState
+from .transport import Transport, WebSocketConnection
 
 __all__ = [
     "AccountCreateResponse",
@@ -131,6 +134,7 @@ __all__ = [
     "AddressIdentity",
     "AggregatedAsset",
     "AlreadySubscribed",
+    "ApiError",
     "Balance",
     "BalanceEntry",
     "BalanceUpdate",
@@ -159,6 +163,7 @@ __all__ = [
     "Id",
     "Identity",
     "InternalError",
+    "InternalRevert",
     "InvalidAmount",
     "InvalidInput",
     "InvalidOrderParams",
@@ -183,6 +188,7 @@ __all__ = [
     "Network",
     "NetworkConfig",
     "NoActionsProvided",
+    "NonceStateError",
     "NonceUpdate",
     "NumericInput",
     "O2Client",
@@ -224,6 +230,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "UnknownSubmissionOutcome",
+    "UsageError",
     "Wallet",
     "WebSocketConnection",
     "WhitelistNotConfigured",

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .errors import InvalidInput
+from .errors import InvalidInput, OrderRuleError
 
 U64_MAX = 2**64 - 1
 
@@ -31,16 +31,6 @@ class ChainInt:
 NumericInput = str | int | float | Decimal | ChainInt
 """What price and quantity arguments accept: human units, or a raw :class:`ChainInt`."""
 
-
-class OrderRuleError(InvalidInput):
-    """An order breaks a market rule the chain would revert on; ``rule`` names it.
-
-    ``rule`` is one of ``"PricePrecision"``, ``"FractionalPrice"``, ``"min_order"``.
-    """
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(f"{rule}: {message}")
-        self.rule = rule
 
 
 def to_decimal(value: str | int | float | Decimal, what: str) -> Decimal:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import O2Error
+from .errors import NonceStateError
 
 
 class NonceState(Enum):
@@ -27,9 +27,6 @@ class NonceState(Enum):
     READY = "ready"
     MUST_RESYNC = "must_resync"
 
-
-class NonceStateError(O2Error):
-    """An operation that the tracker's current state does not allow (a bug in the caller)."""
 
 
 @dataclass(frozen=True)

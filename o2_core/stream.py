@@ -47,7 +47,14 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from .errors import ERROR_CODES, InvalidInput, O2Error
+from .errors import (
+    InvalidInput,
+    O2Error,
+    SlowConsumerError,
+    StreamStateError,
+    SubscriptionConflict,
+    api_error,
+)
 from .models import (
     BalanceEntry,
     BalanceUpdate,
@@ -68,24 +75,6 @@ logger = logging.getLogger("o2.stream")
 
 T = TypeVar("T")
 C = TypeVar("C")
-
-
-# --- errors ----------------------------------------------------------------------------
-
-
-class StreamStateError(O2Error):
-    """An operation that the stream's current state does not allow (a bug in the caller)."""
-
-
-class SubscriptionConflict(InvalidInput):
-    """A subscription that cannot coexist with an existing one, or removing one never added."""
-
-
-class SlowConsumerError(O2Error):
-    """A stream consumer fell so far behind that its buffer overflowed; updates were lost.
-
-    Re-sync the state from REST and subscribe again.
-    """
 
 
 # --- subscriptions ---------------------------------------------------------------------
@@ -465,9 +454,8 @@ def _decode_other(data: bytes | bytearray | memoryview | str, err: Exception) ->
         body = _error_decoder.decode(data)
     except Exception:
         return MalformedFrame(str(err), _preview(data))
-    cls = ERROR_CODES.get(body.code, O2Error)
     message = body.message or f"server error {body.code}"
-    return ServerError(body.code, message, cls(message, code=body.code))
+    return ServerError(body.code, message, api_error(body.code, message))
 
 
 _NO_BOOK = "depth snapshot without `view` or `orders`"

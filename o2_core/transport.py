@@ -16,13 +16,8 @@ import os
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
-from .errors import TransportError
+from .errors import ConnectionClosed
 from .http import Request, Response
-
-
-class ConnectionClosed(TransportError):
-    """The WebSocket connection is closed (by either side, or lost)."""
-
 
 W = TypeVar("W")
 
@@ -108,3 +103,6 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release connections and pools (idempotent)."""
         ...
+
+
+__all__ = ["ConnectionClosed", "PendingPings", "Transport", "WebSocketConnection"]

@@ -15,6 +15,7 @@ from o2_core import errors
 from o2_core._abi_errors import ERROR_ENUMS
 from o2_core.errors import O2Error, OnChainRevert, ProtocolError, RateLimitExceeded
 from o2_core.http import Response, check
+from o2_core.onchain_revert import decode_revert_reason
 
 REPO = Path(__file__).resolve().parents[1]
 ABI_DIR = REPO.parent / "shared" / "abi"
@@ -53,9 +54,9 @@ def test_code_table_is_complete() -> None:
     assert {c: cls.__name__ for c, cls in errors.ERROR_CODES.items()} == EXPECTED_CODES
 
 
-def test_unknown_code_is_a_plain_o2error() -> None:
+def test_unknown_code_is_a_plain_api_error() -> None:
     err = errors.error_from_body(400, body(code=9999, message="new"))
-    assert type(err) is O2Error and err.code == 9999
+    assert type(err) is errors.ApiError and err.code == 9999
 
 
 @pytest.mark.parametrize("header", ["retry-after", "Retry-After", "RETRY-AFTER"])
@@ -171,7 +172,8 @@ def test_revert_receipts_as_json() -> None:
 def test_code_1000_wrapping_a_revert() -> None:
     message = "Internal error: transaction reverted: " + RECEIPTS_TEXT
     err = errors.error_from_body(500, body(code=1000, message=message))
-    assert isinstance(err, OnChainRevert)
+    assert type(err) is errors.InternalRevert
+    assert isinstance(err, OnChainRevert) and isinstance(err, errors.InternalError)
     assert err.code == 1000
     assert err.reason is not None and "OrderCreationError::InvalidInputAmount" in err.reason
     plain = errors.error_from_body(500, body(code=1000, message="database down"))
@@ -183,21 +185,21 @@ def test_sway_signal_only() -> None:
     err = errors.error_from_body(400, body(message="Transaction reverted", reason=reason))
     assert isinstance(err, OnChainRevert)
     assert err.reason is not None and "FAILED_REQUIRE" in err.reason
-    assert "FAILED_ASSERT_EQ" in (errors.decode_revert_reason("Revert(18446744073709486083)") or "")
+    assert "FAILED_ASSERT_EQ" in (decode_revert_reason("Revert(18446744073709486083)") or "")
 
 
 def test_revert_decoding_edge_cases() -> None:
     unknown = RECEIPTS_TEXT.replace("Bytes(0000000000000001)", "Bytes(00000000000000ff)")
-    assert errors.decode_revert_reason(unknown) == "OrderCreationError::<unknown variant 255>"
+    assert decode_revert_reason(unknown) == "OrderCreationError::<unknown variant 255>"
     nonce = RECEIPTS_TEXT.replace("12033795032676640771", "17909535172322737929").replace(
         "0000000000000001", "0000000000000000"
     )
-    assert (errors.decode_revert_reason(nonce) or "").startswith("NonceError::InvalidNonce")
-    assert errors.decode_revert_reason("nothing to see") is None
-    assert errors.decode_revert_reason('Ok("NotAnErrorVariant")') is None
+    assert (decode_revert_reason(nonce) or "").startswith("NonceError::InvalidNonce")
+    assert decode_revert_reason("nothing to see") is None
+    assert decode_revert_reason('Ok("NotAnErrorVariant")') is None
     # An unknown logId falls through to the revert signal.
     other = RECEIPTS_TEXT.replace("12033795032676640771", "1")
-    assert "FAILED_REQUIRE" in (errors.decode_revert_reason(other) or "")
+    assert "FAILED_REQUIRE" in (decode_revert_reason(other) or "")
     # The revert reason survives even when nothing decodes.
     err = errors.error_from_body(400, body(message="m", reason="Panic: something odd"))
     assert isinstance(err, OnChainRevert) and err.reason == "Panic: something odd"
@@ -232,16 +234,36 @@ def test_error_from_body_never_raises_on_json(status: int, fields: dict[str, Any
 
 @given(st.lists(FRAGMENTS, max_size=20).map("".join))
 def test_decode_revert_reason_never_raises(text: str) -> None:
-    result = errors.decode_revert_reason(text)
+    result = decode_revert_reason(text)
     assert result is None or isinstance(result, str)
 
 
 def test_exception_tree() -> None:
     assert issubclass(errors.InvalidInput, ValueError) and issubclass(errors.InvalidInput, O2Error)
-    assert issubclass(errors.RequestTimeout, errors.TransportError)
-    assert issubclass(errors.UnknownSubmissionOutcome, errors.TransportError)
+    for cls in (errors.OrderRuleError, errors.SubscriptionConflict):
+        assert issubclass(cls, errors.InvalidInput)
+    for cls in (errors.RequestTimeout, errors.ConnectionClosed, errors.UnknownSubmissionOutcome):
+        assert issubclass(cls, errors.TransportError)
     for cls in errors.ERROR_CODES.values():
-        assert issubclass(cls, O2Error)
+        assert issubclass(cls, errors.ApiError) and issubclass(cls, O2Error)
+    groups = (errors.ApiError, errors.OnChainRevert, errors.TransportError, errors.ProtocolError,
+              errors.InvalidInput)
+    for group in groups:
+        assert group.__bases__ in ((O2Error,), (O2Error, ValueError))
+    assert errors.InternalRevert.__mro__[1:3] == (OnChainRevert, errors.InternalError)
+
+
+def test_misuse_is_not_a_trading_error() -> None:
+    """``except O2Error: retry`` must not swallow a bug in the calling code."""
+    for cls in (errors.StreamStateError, errors.NonceStateError):
+        assert issubclass(cls, errors.UsageError) and issubclass(cls, RuntimeError)
+        assert not issubclass(cls, O2Error)
+
+
+def test_rate_limit_takes_retry_after_in_its_constructor() -> None:
+    err = RateLimitExceeded("slow down", retry_after=1.5)
+    assert (err.code, err.retry_after, str(err)) == (1003, 1.5, "[1003] slow down")
+    assert RateLimitExceeded("m").retry_after is None
 
 
 # --- the generated ABI table --------------------------------------------------------

@@ -289,7 +289,7 @@ def test_nonce_frame(nonce: Any) -> None:
 
 @pytest.mark.parametrize(("code", "cls"), [
     (6000, errors.AlreadySubscribed), (6001, errors.TooManySubscriptions),
-    (6002, errors.SubscriptionError), (1003, errors.RateLimitExceeded), (9999, errors.O2Error),
+    (6002, errors.SubscriptionError), (1003, errors.RateLimitExceeded), (9999, errors.ApiError),
 ])
 def test_server_error_frames(code: int, cls: type[errors.O2Error]) -> None:
     ev = decode_frame(dumps({"code": code, "message": "nope"}))
@@ -650,7 +650,8 @@ def test_illegal_transitions_raise(setup: list[str], action: str) -> None:
         call = calls[action] if action in calls else getattr(proto, action)
         call()
     assert proto.state is before
-    assert isinstance(StreamStateError("x"), errors.O2Error)
+    assert isinstance(StreamStateError("x"), errors.UsageError)
+    assert not isinstance(StreamStateError("x"), errors.O2Error)
 
 
 def test_resync_frames_request_a_fresh_snapshot() -> None:
