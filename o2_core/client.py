@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 
@@ -26,9 +26,10 @@ from . import crypto, stream
 from . import http as h
 from . import models as m
 from .book import OrderBook
-from .config import LOCAL_HOST, Network, NetworkConfig, get_config
+from .config import Network, NetworkConfig, get_config
 from .errors import (
     AccountNotFound,
+    ConnectionClosed,
     InvalidInput,
     MarketNotFound,
     O2Error,
@@ -41,7 +42,7 @@ from .errors import (
 )
 from .markets import NumericInput, scale_amount
 from .nonce import NonceTracker, Reservation
-from .transport import ConnectionClosed, Transport, WebSocketConnection
+from .transport import Transport, WebSocketConnection, default_transport
 
 logger = logging.getLogger("o2.client")
 
@@ -125,25 +126,18 @@ class _AccountNonce:
             event.set()
 
 
-def _default_transport(config: NetworkConfig) -> Transport:
-    if LOCAL_HOST in config.api_base:
-        from o2_transport_memory import local_exchange
-
-        _, transport = local_exchange()
-        return transport
-    from o2_transport_httpx import HttpxTransport
-
-    return HttpxTransport()
-
-
 class O2Client:
     """High-level client for the O2 Exchange.
 
     ``network`` picks a built-in deployment (``Network.LOCAL`` is the embedded simulator);
     ``custom_config`` overrides it; ``transport`` chooses how requests travel (default:
-    httpx for real networks, in-memory for ``Network.LOCAL``). Use as an async context
-    manager or call :meth:`close`.
+    the subclass's :attr:`default_transport_factory`, else an installed transport chosen
+    by :func:`~o2_core.transport.default_transport`: httpx for real networks, in-memory
+    for ``Network.LOCAL``). Use as an async context manager or call :meth:`close`.
     """
+
+    #: Builds the transport when none is given (the transport packages' subclasses set it).
+    default_transport_factory: ClassVar[Callable[[], Transport] | None] = None
 
     def __init__(
         self,
@@ -165,7 +159,7 @@ class O2Client:
         if max_retries < 0:
             raise InvalidInput("max_retries must be >= 0")
         self._config = custom_config or get_config(network)
-        self._transport = transport if transport is not None else _default_transport(self._config)
+        self._transport = transport
         self._request_timeout = request_timeout
         self._action_timeout = action_timeout
         self._max_retries = max_retries
@@ -191,7 +185,12 @@ class O2Client:
 
     @property
     def transport(self) -> Transport:
-        """The transport requests travel over."""
+        """The transport requests travel over (the default one is made on first use)."""
+        if self._transport is None:
+            factory = type(self).default_transport_factory
+            self._transport = (
+                factory() if factory is not None else default_transport(self._config.api_base)
+            )
         return self._transport
 
     async def __aenter__(self) -> O2Client:
@@ -207,7 +206,8 @@ class O2Client:
         self._closed = True
         if self._streams is not None:
             await self._streams.aclose()
-        await self._transport.aclose()
+        if self._transport is not None:
+            await self._transport.aclose()
 
     # --- wallets -------------------------------------------------------------------------
 
@@ -248,7 +248,7 @@ class O2Client:
         attempt = 0
         while True:
             try:
-                response = await self._transport.request(request, timeout)
+                response = await self.transport.request(request, timeout)
             except TransportError as err:
                 if not request.idempotent or attempt >= self._max_retries:
                     raise
@@ -459,7 +459,7 @@ class O2Client:
             raise O2Error("this network has no faucet")
         request = h.faucet_mint(self._config.faucet_url, contract=trade_account_id)
         try:
-            response = await self._transport.request(request, self._request_timeout)
+            response = await self.transport.request(request, self._request_timeout)
         except TransportError as err:
             return m.FaucetResponse(error=str(err))
         return h.parse_faucet(response)
@@ -953,7 +953,7 @@ class O2Client:
             raise O2Error("the client is closed")
         if self._streams is None:
             self._streams = _StreamManager(
-                self._transport, self._config.ws_url, self._stream_options
+                self.transport, self._config.ws_url, self._stream_options
             )
         return self._streams
 
@@ -1339,28 +1339,4 @@ class _StreamManager:
 _END = object()
 
 
-def client_class(transport_factory: Callable[[], Transport]) -> type[O2Client]:
-    """An ``O2Client`` subclass whose default transport is ``transport_factory()``.
-
-    The transport packages export one, so ``from o2_transport_aiohttp import O2Client``
-    is all a bot needs to change.
-    """
-
-    class BoundO2Client(O2Client):
-        def __init__(
-            self,
-            network: Network = Network.TESTNET,
-            custom_config: NetworkConfig | None = None,
-            transport: Transport | None = None,
-            **options: Any,
-        ) -> None:
-            transport = transport if transport is not None else transport_factory()
-            super().__init__(network, custom_config, transport, **options)
-
-    name = getattr(transport_factory, "__name__", "a custom transport")
-    BoundO2Client.__name__ = BoundO2Client.__qualname__ = "O2Client"
-    BoundO2Client.__doc__ = f"``O2Client`` using {name} by default."
-    return BoundO2Client
-
-
-__all__ = ["MarketActionsBuilder", "O2Client", "StreamOptions", "client_class"]
+__all__ = ["MarketActionsBuilder", "O2Client", "StreamOptions"]

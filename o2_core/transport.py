@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Generic, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlsplit
 
-from .errors import ConnectionClosed
+from .config import LOCAL_HOST
+from .errors import ConnectionClosed, UsageError
 from .http import Request, Response
 
 W = TypeVar("W")
@@ -105,4 +108,54 @@ class Transport(Protocol):
         ...
 
 
-__all__ = ["ConnectionClosed", "PendingPings", "Transport", "WebSocketConnection"]
+#: The entry-point group transport packages register a factory under (see pyproject.toml).
+#: The core never imports an adapter: it finds the installed ones here.
+ENTRY_POINT_GROUP = "o2_core.transports"
+#: Which registered transport serves a real network, in order of preference.
+NETWORK_TRANSPORTS = ("httpx", "aiohttp")
+
+
+def transport_factories() -> dict[str, Callable[[], Transport]]:
+    """The installed transports' factories by name (``httpx``, ``aiohttp``, ``memory``...).
+
+    A transport whose package cannot be imported (an optional dependency is missing) is
+    left out.
+    """
+    factories: dict[str, Callable[[], Transport]] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            factories[entry.name] = entry.load()
+        except ImportError:
+            continue
+    return factories
+
+
+def default_transport(url: str) -> Transport:
+    """A new transport able to reach ``url``, chosen among the installed ones.
+
+    The embedded local exchange (host ``o2.local``) is reached in memory; anything else
+    over the first installed of :data:`NETWORK_TRANSPORTS`.
+
+    Raises:
+        UsageError: no installed transport can reach ``url``.
+    """
+    factories = transport_factories()
+    wanted = ("memory",) if urlsplit(url).hostname == LOCAL_HOST else NETWORK_TRANSPORTS
+    for name in wanted:
+        if name in factories:
+            return factories[name]()
+    raise UsageError(
+        f"no installed transport can reach {url} (looked for {', '.join(wanted)} in the "
+        f"{ENTRY_POINT_GROUP!r} entry points); reinstall o2-sansio or pass transport="
+    )
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ConnectionClosed",
+    "PendingPings",
+    "Transport",
+    "WebSocketConnection",
+    "default_transport",
+    "transport_factories",
+]

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from o2_core.client import client_class
+from o2_core.client import O2Client as _CoreO2Client
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
 from o2_core.transport import ConnectionClosed, PendingPings, WebSocketConnection
@@ -173,5 +173,7 @@ class AiohttpTransport:
             await self._session.close()
 
 
-#: ``O2Client`` with :class:`AiohttpTransport` as its default transport (drop-in imports).
-O2Client = client_class(AiohttpTransport)
+class O2Client(_CoreO2Client):
+    """``O2Client`` over :class:`AiohttpTransport` unless given another ``transport``."""
+
+    default_transport_factory = AiohttpTransport

@@ -11,7 +11,7 @@ import ssl
 import anyio
 import httpx
 
-from o2_core.client import client_class
+from o2_core.client import O2Client as _CoreO2Client
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
 from o2_core.transport import WebSocketConnection
@@ -116,5 +116,7 @@ class HttpxTransport:
             await self._pool.aclose()
 
 
-#: ``O2Client`` with :class:`HttpxTransport` as its default transport (drop-in imports).
-O2Client = client_class(HttpxTransport)
+class O2Client(_CoreO2Client):
+    """``O2Client`` over :class:`HttpxTransport` unless given another ``transport``."""
+
+    default_transport_factory = HttpxTransport

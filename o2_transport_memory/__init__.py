@@ -24,7 +24,7 @@ from o2_core.http import Request, Response
 from o2_core.sim import DropConnection, Exchange, SimConfig, WsConnection, default_config
 from o2_core.transport import ConnectionClosed
 
-__all__ = ["MemoryTransport", "MemoryWebSocket", "local_exchange"]
+__all__ = ["MemoryTransport", "MemoryWebSocket", "embedded_transport", "local_exchange"]
 
 
 class MemoryWebSocket:
@@ -143,3 +143,8 @@ def local_exchange(
     """
     exchange = Exchange(config or default_config(seed, **options), clock=clock)
     return exchange, MemoryTransport(exchange)
+
+
+def embedded_transport() -> MemoryTransport:
+    """A transport to a fresh embedded exchange: the default of ``Network.LOCAL``."""
+    return local_exchange()[1]

@@ -54,6 +54,19 @@ def test_no_io_imports(path: Path) -> None:
     assert not forbidden, f"o2_core/{relative} imports {sorted(forbidden)}: the core is sans-I/O"
 
 
+#: Our adapter packages: they import the core, never the reverse.
+ADAPTERS = frozenset(
+    {"o2_transport_httpx", "o2_transport_aiohttp", "o2_transport_memory", "o2_sim_server"}
+)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(PACKAGE).as_posix() for p in SOURCES])
+def test_the_core_imports_no_adapter(path: Path) -> None:
+    adapters = imported_roots(path) & ADAPTERS
+    relative = path.relative_to(PACKAGE).as_posix()
+    assert not adapters, f"o2_core/{relative} imports the adapter(s) {sorted(adapters)}"
+
+
 def test_the_checker_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(

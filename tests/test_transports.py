@@ -492,3 +492,36 @@ def test_packages_export_an_o2client_bound_to_their_transport(module: Any, trans
             assert client.config is config
 
     anyio.run(check)
+
+
+def test_each_transport_package_exports_a_real_o2client_class() -> None:
+    from o2_core import O2Client as CoreClient
+
+    for module, transport in (
+        (o2_transport_httpx, o2_transport_httpx.HttpxTransport),
+        (o2_transport_aiohttp, o2_transport_aiohttp.AiohttpTransport),
+    ):
+        cls = module.O2Client
+        assert issubclass(cls, CoreClient) and cls.__module__ == module.__name__
+        assert cls.default_transport_factory is transport
+        assert isinstance(cls().transport, transport)
+
+
+def test_the_default_transport_is_found_through_entry_points() -> None:
+    from o2_core.transport import default_transport, transport_factories
+    from o2_transport_memory import MemoryTransport
+
+    assert {"httpx", "aiohttp", "memory"} <= set(transport_factories())
+    assert isinstance(default_transport("http://o2.local"), MemoryTransport)
+    assert isinstance(default_transport("https://api.o2.app"), HttpxTransport)
+
+
+def test_a_client_makes_its_default_transport_only_when_first_needed() -> None:
+    from o2_core import Network
+    from o2_core import O2Client as CoreClient
+    from o2_transport_memory import MemoryTransport
+
+    client = CoreClient(network=Network.LOCAL)
+    assert client._transport is None
+    assert isinstance(client.transport, MemoryTransport)
+    assert client.transport is client.transport
