@@ -185,7 +185,7 @@ FRAME = depth_frame()
 
 
 class _DepthUpdateWire(msgspec.Struct):
-    """The depth-update frame's wire shape (a fallback when o2_core.stream is missing)."""
+    """The depth-update frame's wire shape (a fallback when o2_core.frames is missing)."""
 
     market_id: m.Id
     changes: m.DepthChanges
@@ -201,7 +201,7 @@ def ours_frame_models() -> m.DepthUpdate:
 
 
 try:
-    from o2_core.stream import decode_frame
+    from o2_core.frames import decode_frame
 except ImportError:  # pragma: no cover - the stream module is optional here
     decode_frame = None  # type: ignore[assignment]
 
@@ -311,7 +311,7 @@ def main() -> None:
     print(f"(a) ours = {ours_a / floor:.2f}x the bare signature; "
           f"non-signing overhead {ours_a - floor:.1f} µs")
     if decode_frame is not None:
-        print("(b) ours = o2_core.stream.decode_frame (the stream's own frame decoder)")
+        print("(b) ours = o2_core.frames.decode_frame (the stream's own frame decoder)")
 
 
 if __name__ == "__main__":

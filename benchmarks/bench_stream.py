@@ -6,9 +6,11 @@ Run: ``.venv/bin/python benchmarks/bench_stream.py`` (the official SDK comes fro
 What is measured, in one process:
 - decode + route: a realistic frame mix (60% depth updates of 50 levels, 25% order
   updates of 1-3 orders, 15% trade frames of 1-5 trades) over 10 markets, through
-  ``StreamProtocol.receive`` + ``Router.dispatch`` (10 subscriptions) versus the official
+  ``FrameDecoder.decode`` + ``Router.dispatch`` (10 subscriptions) versus the official
   path: ``json.loads`` + ``O2WebSocket._action_to_queue_key`` + each subscriber's market
-  filter + ``DepthUpdate/OrderUpdate/TradeUpdate.from_dict``.
+  filter + ``DepthUpdate/OrderUpdate/TradeUpdate.from_dict``. A further row runs the
+  whole pure step the driver takes per frame (``StreamProtocol.receive`` + ``outputs``:
+  decode, route, snapshot gate, bounded buffer), which has no official counterpart.
 - book: ``OrderBook.apply`` versus ``o2_sdk.models.DepthBook.apply`` on the same updates,
   already decoded.
 - memory: tracemalloc peak of 10 buffered subscriptions, one of them stalled, receiving
@@ -30,17 +32,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from o2_core.book import OrderBook
+from o2_core.frames import FrameDecoder, Router, decode_frame
 from o2_core.models import DepthUpdate
-from o2_core.stream import (
-    BoundedBuffer,
-    DepthSub,
-    OrdersSub,
-    OverflowPolicy,
-    Router,
-    StreamProtocol,
-    TradesSub,
-    decode_frame,
-)
+from o2_core.stream import BoundedBuffer, Consumer, OverflowPolicy, StreamProtocol
+from o2_core.subscriptions import DepthSub, OrdersSub, TradesSub
 
 try:
     import o2_sdk
@@ -158,28 +153,56 @@ def compare(ours: Callable[[], int], theirs: Callable[[], int] | None,
 # --- ours --------------------------------------------------------------------------------
 
 
-def our_pipeline() -> tuple[StreamProtocol, Router[list[Any]]]:
-    proto = StreamProtocol()
-    router: Router[list[Any]] = Router()
+def our_pipeline() -> tuple[StreamProtocol, list[Consumer]]:
+    """The protocol with 10 subscriptions, each consumer's depth snapshot delivered."""
+    proto = StreamProtocol(buffer_size=1 << 20)  # never full: the pass drains at its end
     subs: list[Any] = [DepthSub(m, 10) for m in DEPTH_MARKETS]
     subs += [TradesSub(m) for m in TRADE_MARKETS] + [OrdersSub(ACCOUNT)]
-    for s in subs:
-        proto.subscribe(s)
-        router.add(s, [])
+    consumers = [proto.open(s) for s in subs]
     proto.connection_made()
-    return proto, router
+    for m in DEPTH_MARKETS:  # open the snapshot gate of each depth consumer
+        proto.receive(b'{"action":"subscribe_depth","market_id":"%s","view":{}}' % m.encode())
+    proto.outputs()
+    for c in consumers:
+        c.buffer.clear()
+    return proto, consumers
 
 
 def ours_decode_route(frames: list[bytes]) -> Callable[[], int]:
-    proto, router = our_pipeline()
-    receive, dispatch = proto.receive, router.dispatch
+    """Decode and route (FrameDecoder + Router), the work the official loop below does."""
+    decoder = FrameDecoder()
+    router: Router[list[Any]] = Router()
+    subs: list[Any] = [DepthSub(m, 10) for m in DEPTH_MARKETS]
+    subs += [TradesSub(m) for m in TRADE_MARKETS] + [OrdersSub(ACCOUNT)]
+    for sub in subs:
+        router.add(sub, [])
+        if sub.key[1] is not None:
+            decoder.pin(sub.key[1])
+    decode, dispatch = decoder.decode, router.dispatch
 
     def run() -> int:
-        proto.decoder.clear_cache()  # every pass pays for first sight of each id
+        decoder.clear_cache()  # every pass pays for first sight of each id
         delivered = 0
         for f in frames:
-            for ev in receive(f):
-                delivered += len(dispatch(ev))
+            delivered += len(dispatch(decode(f)))
+        return len(frames)
+
+    return run
+
+
+def ours_protocol(frames: list[bytes]) -> Callable[[], int]:
+    """What the driver does per frame: ``receive`` (decode, route, gate, buffer) +
+    ``outputs``; the official SDK has no equivalent step to compare with."""
+    proto, consumers = our_pipeline()
+    receive, outputs = proto.receive, proto.outputs
+
+    def run() -> int:
+        proto.decoder.clear_cache()
+        for f in frames:
+            receive(f)
+            outputs()
+        for c in consumers:
+            c.buffer.clear()
         return len(frames)
 
     return run
@@ -294,16 +317,14 @@ def stalled_peak(total: int, policy: OverflowPolicy | None,
     """
     stalled_frames = [depth_frame(MARKETS[0]).encode() for _ in range(50)]
     other_frames = [depth_frame(m).encode() for m in MARKETS[1:]]
-    proto = StreamProtocol()
+    decoder = FrameDecoder()
     router: Router[Any] = Router()
     buffers: list[Any] = []
     for m in MARKETS:
         sub = DepthSub(m, 10)
-        proto.subscribe(sub)
         buf: Any = [] if policy is None else BoundedBuffer(capacity, policy)
         buffers.append(buf)
         router.add(sub, buf)
-    proto.connection_made()
     stalled = buffers[0]
     gc.collect()
     tracemalloc.start()
@@ -312,11 +333,10 @@ def stalled_peak(total: int, policy: OverflowPolicy | None,
         if i % 10 == 0:
             frames.append(other_frames[i // 10 % 9])
         for f in frames:
-            for ev in proto.receive(f):
-                for consumer, part in router.dispatch(ev):
-                    if consumer is stalled:
-                        (consumer.append if policy is None else consumer.push)(part)
-                    # the nine other consumers keep up: they take each update at once
+            for consumer, part in router.dispatch(decoder.decode(f)):
+                if consumer is stalled:
+                    (consumer.append if policy is None else consumer.push)(part)
+                # the nine other consumers keep up: they take each update at once
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak / 2**20, len(stalled)
@@ -338,16 +358,17 @@ def main() -> None:
          official_decode_route(frames) if official else None),
         ("decode + route, 50-level depth frames/s", ours_decode_route(depth_only),
          official_decode_route(depth_only) if official else None),
+        ("decode + route + buffer (protocol) frames/s", ours_protocol(frames), None),
         ("book updates/s (50 levels each)", ours_book(bframes),
          official_book(bframes) if official else None),
     ]:
         rows.append((name, *compare(ours_fn, theirs_fn)))
 
-    print(f"{'measure':<42} {'ours':>12} {'official':>12} {'ratio':>7}")
+    print(f"{'measure':<44} {'ours':>12} {'official':>12} {'ratio':>7}")
     for name, a, b in rows:
         bs = f"{b:12,.0f}" if b else f"{'-':>12}"
         ratio = f"{a / b:6.1f}x" if b else f"{'-':>7}"
-        print(f"{name:<42} {a:12,.0f} {bs} {ratio}")
+        print(f"{name:<44} {a:12,.0f} {bs} {ratio}")
 
     print("\npeak memory, 10 depth subscriptions, one consumer stalled (tracemalloc):")
     print(f"{'buffer':<34} {'frames':>8} {'peak MiB':>9} {'held':>6}")

@@ -8,6 +8,7 @@ sorted price list maintained with :mod:`bisect`, so reads never re-sort.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Literal
@@ -61,13 +62,13 @@ class _Side:
         self.prices: list[int] = []
         self._cache: list[DepthLevel] | None = None
 
-    def replace(self, levels: list[DepthLevel]) -> None:
+    def replace(self, levels: Sequence[DepthLevel]) -> None:
         qty = {lv.price: lv.quantity for lv in levels}  # the last level of a price wins
         self.qty = {p: q for p, q in qty.items() if q}
         self.prices = sorted(self.qty)
         self._cache = None
 
-    def update(self, levels: list[DepthLevel]) -> None:
+    def update(self, levels: Sequence[DepthLevel]) -> None:
         qty, prices = self.qty, self.prices
         for lv in levels:
             price, quantity = lv.price, lv.quantity
@@ -95,7 +96,7 @@ class _Side:
         return self._cache
 
 
-def _check(levels: list[DepthLevel], what: str) -> None:
+def _check(levels: Sequence[DepthLevel], what: str) -> None:
     for lv in levels:
         price, quantity = lv.price, lv.quantity
         if type(price) is not int or type(quantity) is not int or price <= 0 or quantity < 0:

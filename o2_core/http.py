@@ -7,7 +7,8 @@ matching :class:`~o2_core.errors.O2Error`. Nothing here performs I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 import msgspec
 
 from . import models as m
-from .errors import InvalidInput, ProtocolError, error_from_body
+from .errors import InvalidInput, O2Error, ProtocolError, error_from_body
 
 T = TypeVar("T")
 
@@ -106,7 +107,10 @@ class Response:
 
 
 def retry_after_seconds(response: Response) -> float | None:
-    """The ``Retry-After`` delay in seconds, when the reply gives one as a number."""
+    """The ``Retry-After`` delay in seconds; None unless it is a finite number >= 0.
+
+    (An HTTP date, ``nan``, ``inf`` or a negative number is treated as absent.)
+    """
     value = response.header("retry-after")
     if value is None:
         return None
@@ -114,7 +118,28 @@ def retry_after_seconds(response: Response) -> float | None:
         seconds = float(value)
     except ValueError:
         return None
-    return max(seconds, 0.0)
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response classified once: ``error`` is what it stands for when not a success."""
+
+    response: Response
+    error: O2Error | None
+
+    @property
+    def ok(self) -> bool:
+        """True for a success reply."""
+        return self.error is None
+
+
+def classify(response: Response) -> Reply:
+    """Classify ``response`` (never raises): a success, or the error it stands for."""
+    error = error_from_body(response.status, response.body, retry_after_seconds(response))
+    if error is None and response.status >= 400:
+        error = ProtocolError(f"HTTP {response.status} without an error body")
+    return Reply(response, error)
 
 
 def _url(base: str, path: str, params: Mapping[str, Any] | None = None) -> str:
@@ -169,6 +194,16 @@ def depth_precision_wire(level: int) -> int:
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 18:
         raise InvalidInput(f"depth precision must be an integer level in 1..18, got {level!r}")
     return int(10**level)
+
+
+def depth_precision_level(wire: int) -> int:
+    """The level 1..18 of a wire precision ``10**level``."""
+    power_of_ten = isinstance(wire, int) and wire >= 10 and str(wire).rstrip("0") == "1"
+    if isinstance(wire, bool) or not power_of_ten:
+        raise InvalidInput(f"depth precision must be a power of ten in 10..10**18, got {wire!r}")
+    level = len(str(wire)) - 1
+    depth_precision_wire(level)
+    return level
 
 
 def get_depth(base: str, market_id: str, precision: int = 1, limit: int | None = None) -> Request:
@@ -351,16 +386,16 @@ def get_aggregated(base: str, what: str, **params: Any) -> Request:
     return Request("GET", _url(base, f"/v1/aggregated/{what}", params))
 
 
-# --- parsers -------------------------------------------------------------------------
+# --- parsers: a decoder per endpoint (body bytes of a success reply -> model) -------
+
+Decoder = Callable[[bytes], T]
 
 
 def check(response: Response) -> None:
     """Raise the matching :class:`O2Error` if ``response`` is an error reply."""
-    error = error_from_body(response.status, response.body, retry_after_seconds(response))
+    error = classify(response).error
     if error is not None:
         raise error
-    if response.status >= 400:
-        raise ProtocolError(f"HTTP {response.status} without an error body")
 
 
 def parse(response: Response, kind: type[T]) -> T:
@@ -375,16 +410,16 @@ class _DepthReply(msgspec.Struct):
     view: m.DepthChanges | None = None
 
 
-def parse_depth(response: Response) -> m.DepthSnapshot:
+def decode_depth(body: bytes) -> m.DepthSnapshot:
     """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers)."""
-    reply = parse(response, _DepthReply)
+    reply = m.decode(body, _DepthReply)
     book = reply.orders or reply.view or m.DepthChanges()
     return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
 
 
-def parse_ticker(response: Response) -> m.MarketTicker:
+def decode_ticker(body: bytes) -> m.MarketTicker:
     """``/v1/markets/ticker``: an object, or a one-item list on the live API."""
-    reply = parse(response, m.MarketTicker | list[m.MarketTicker])  # type: ignore[arg-type]
+    reply = m.decode(body, m.MarketTicker | list[m.MarketTicker])  # type: ignore[arg-type]
     if isinstance(reply, list):
         if not reply:
             raise ProtocolError("the ticker reply is an empty list")
@@ -393,21 +428,65 @@ def parse_ticker(response: Response) -> m.MarketTicker:
     return reply
 
 
-def parse_trades(response: Response) -> list[m.Trade]:
+def decode_trades(body: bytes) -> list[m.Trade]:
     """``/v1/trades``: ``{"trades": [...]}`` or a bare list."""
-    reply = parse(response, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
-    return reply if isinstance(reply, list) else reply.trades
+    reply = m.decode(body, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
+    return list(reply) if isinstance(reply, list) else list(reply.trades)
 
 
-def parse_bars(response: Response) -> list[m.Bar]:
+def decode_bars(body: bytes) -> list[m.Bar]:
     """``/v1/bars``: a bare list or ``{"bars": [...]}``."""
-    reply = parse(response, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
+    reply = m.decode(body, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
     return reply if isinstance(reply, list) else reply.bars
 
 
-def parse_order(response: Response) -> m.Order:
+def decode_order(body: bytes) -> m.Order:
     """``/v1/order``: the order under ``order``."""
-    return parse(response, m.OrderReply).order
+    return m.decode(body, m.OrderReply).order
+
+
+def decode_actions(body: bytes) -> m.ActionsResponse:
+    """``/v1/session/actions``: a success has a ``tx_id``."""
+    reply = m.decode(body, m.ActionsResponse)
+    if reply.tx_id is None:
+        raise ProtocolError("the actions reply has neither tx_id nor an error")
+    return reply
+
+
+def parse_depth(response: Response) -> m.DepthSnapshot:
+    """Check and decode a ``/v1/depth`` reply."""
+    check(response)
+    return decode_depth(response.body)
+
+
+def parse_ticker(response: Response) -> m.MarketTicker:
+    """Check and decode a ``/v1/markets/ticker`` reply."""
+    check(response)
+    return decode_ticker(response.body)
+
+
+def parse_trades(response: Response) -> list[m.Trade]:
+    """Check and decode a ``/v1/trades`` reply."""
+    check(response)
+    return decode_trades(response.body)
+
+
+def parse_bars(response: Response) -> list[m.Bar]:
+    """Check and decode a ``/v1/bars`` reply."""
+    check(response)
+    return decode_bars(response.body)
+
+
+def parse_order(response: Response) -> m.Order:
+    """Check and decode a ``/v1/order`` reply."""
+    check(response)
+    return decode_order(response.body)
+
+
+def parse_actions(response: Response) -> m.ActionsResponse:
+    """Check and decode a ``/v1/session/actions`` reply (success needs a ``tx_id``)."""
+    check(response)
+    return decode_actions(response.body)
 
 
 def parse_faucet(response: Response) -> m.FaucetResponse:
@@ -417,11 +496,3 @@ def parse_faucet(response: Response) -> m.FaucetResponse:
     except ProtocolError:
         check(response)
         raise
-
-
-def parse_actions(response: Response) -> m.ActionsResponse:
-    """``/v1/session/actions``: success needs a ``tx_id``; anything else raises."""
-    reply = parse(response, m.ActionsResponse)
-    if reply.tx_id is None:
-        raise ProtocolError("the actions reply has neither tx_id nor an error")
-    return reply

@@ -16,150 +16,28 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from . import markets as _m
-from .errors import InvalidInput, ProtocolError
+from .errors import ProtocolError, excerpt
+from .ids import AddressIdentity, ContractIdentity, Id, Identity, b256
+from .inputs import (
+    Action,
+    AnyOrderType,
+    BoundedMarketOrder,
+    CancelOrderAction,
+    CancelOrderRequestAction,
+    CreateOrderAction,
+    CreateOrderRequestAction,
+    LimitOrder,
+    MarketActions,
+    OrderSide,
+    OrderType,
+    RegisterRefererAction,
+    SettleBalanceAction,
+    SettleBalanceRequestAction,
+    UserAction,
+)
 from .markets import ChainInt, NumericInput
 
 T = TypeVar("T")
-
-_HEX_DIGITS = frozenset("0123456789abcdef")
-
-
-class Id(str):
-    """A hex identifier, always shown as lowercase ``0x...``.
-
-    Comparison with a plain string ignores case and the ``0x`` prefix.
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, value: str) -> Id:
-        if isinstance(value, Id):
-            return value
-        if not isinstance(value, str):
-            raise InvalidInput(f"an id must be a hex string, got {type(value).__name__}")
-        raw = value.strip().lower()
-        if raw.startswith("0x"):
-            raw = raw[2:]
-        if not raw or not _HEX_DIGITS.issuperset(raw):
-            raise InvalidInput(f"an id must be a non-empty hex string, got {value!r}")
-        return super().__new__(cls, "0x" + raw)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Id):
-            return str.__eq__(self, other)
-        if isinstance(other, str):
-            low = other.lower()
-            return str.__eq__(self, low if low.startswith("0x") else "0x" + low)
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
-    __hash__ = str.__hash__
-
-    def __repr__(self) -> str:
-        return f"Id({str.__repr__(self)})"
-
-    def to_bytes(self) -> bytes:
-        """The id's raw bytes."""
-        digits = self[2:]
-        return bytes.fromhex(digits if len(digits) % 2 == 0 else "0" + digits)
-
-
-def b256(value: str, what: str = "id") -> Id:
-    """An :class:`Id` that must be exactly 32 bytes (64 hex digits)."""
-    ident = Id(value)
-    if len(ident) != 66:
-        raise InvalidInput(f"{what} must be 32 bytes (64 hex digits), got {value!r}")
-    return ident
-
-
-# --- enums and order-type inputs -----------------------------------------------------
-
-
-class OrderSide(Enum):
-    """Side of an order."""
-
-    BUY = "Buy"
-    SELL = "Sell"
-
-
-class OrderType(Enum):
-    """Order types without parameters. See :class:`LimitOrder`, :class:`BoundedMarketOrder`."""
-
-    SPOT = "Spot"
-    MARKET = "Market"
-    FILL_OR_KILL = "FillOrKill"
-    POST_ONLY = "PostOnly"
-
-
-@dataclass(frozen=True)
-class LimitOrder:
-    """A limit order: ``price`` and ``timestamp`` (unix seconds; None = now)."""
-
-    price: NumericInput
-    timestamp: int | None = None
-
-
-@dataclass(frozen=True)
-class BoundedMarketOrder:
-    """A market order that only fills between ``min_price`` and ``max_price``."""
-
-    max_price: NumericInput
-    min_price: NumericInput
-
-
-AnyOrderType = OrderType | LimitOrder | BoundedMarketOrder
-
-
-# --- identities ----------------------------------------------------------------------
-
-
-class Identity(msgspec.Struct, omit_defaults=True, frozen=True, gc=False):
-    """A Fuel Identity: an Address or a ContractId (wire: ``{"Address": "0x.."}``)."""
-
-    address: Id | None = msgspec.field(default=None, name="Address")
-    contract_id: Id | None = msgspec.field(default=None, name="ContractId")
-
-    def __post_init__(self) -> None:
-        if (self.address is None) == (self.contract_id is None):
-            raise ValueError("an Identity is exactly one of Address or ContractId")
-
-    @property
-    def value(self) -> Id:
-        """The 32-byte id as hex."""
-        return self.address if self.address is not None else self.contract_id  # type: ignore[return-value]
-
-    @property
-    def is_contract(self) -> bool:
-        """True for a ContractId."""
-        return self.contract_id is not None
-
-    @property
-    def discriminant(self) -> int:
-        """0 for Address, 1 for ContractId (the ABI encoding)."""
-        return 1 if self.contract_id is not None else 0
-
-    @property
-    def address_bytes(self) -> bytes:
-        """The 32 raw bytes."""
-        return bytes.fromhex(self.value[2:])
-
-    def to_dict(self) -> dict[str, str]:
-        """The wire form."""
-        return {"ContractId" if self.is_contract else "Address": str(self.value)}
-
-
-def AddressIdentity(value: str) -> Identity:
-    """An Address identity."""
-    return Identity(address=b256(value, "address"))
-
-
-def ContractIdentity(value: str) -> Identity:
-    """A ContractId identity."""
-    return Identity(contract_id=b256(value, "contract id"))
-
 
 # --- markets -------------------------------------------------------------------------
 
@@ -286,23 +164,23 @@ class DepthLevel(msgspec.Struct, frozen=True, gc=False):
     quantity: int
 
 
-class DepthChanges(msgspec.Struct):
+class DepthChanges(msgspec.Struct, frozen=True):
     """Levels of both sides (wire ``buys``/``sells``).
 
     In a snapshot each side is the whole book; in an update each level is the new
     total at that price, 0 meaning the level is gone.
     """
 
-    bids: list[DepthLevel] = msgspec.field(default_factory=list, name="buys")
-    asks: list[DepthLevel] = msgspec.field(default_factory=list, name="sells")
+    bids: tuple[DepthLevel, ...] = msgspec.field(default=(), name="buys")
+    asks: tuple[DepthLevel, ...] = msgspec.field(default=(), name="sells")
 
     @property
-    def buys(self) -> list[DepthLevel]:
+    def buys(self) -> tuple[DepthLevel, ...]:
         """Alias of ``bids`` (the wire name)."""
         return self.bids
 
     @property
-    def sells(self) -> list[DepthLevel]:
+    def sells(self) -> tuple[DepthLevel, ...]:
         """Alias of ``asks`` (the wire name)."""
         return self.asks
 
@@ -323,13 +201,13 @@ def _price(level: DepthLevel) -> int:
     return level.price
 
 
-class DepthSnapshot(DepthChanges):
+class DepthSnapshot(DepthChanges, frozen=True):
     """``GET /v1/depth``: the whole book of one market at one precision."""
 
     market_id: Id | None = None
 
 
-class DepthUpdate(msgspec.Struct):
+class DepthUpdate(msgspec.Struct, frozen=True):
     """One depth-stream message: the snapshot (``is_snapshot``) or an update."""
 
     market_id: Id
@@ -453,7 +331,7 @@ class SessionInfo:
 # --- orders, trades, balances --------------------------------------------------------
 
 
-class Order(msgspec.Struct):
+class Order(msgspec.Struct, frozen=True):
     """An order as the exchange reports it. Open while ``close`` is false."""
 
     order_id: Id
@@ -491,7 +369,7 @@ class OrderReply(msgspec.Struct):
     order: Order
 
 
-class Trade(msgspec.Struct):
+class Trade(msgspec.Struct, frozen=True):
     """A trade. ``side`` is the maker's side; ``trader_side`` (maker/taker/both) only in
     account-scoped queries; ``timestamp`` in milliseconds."""
 
@@ -647,19 +525,19 @@ class AggregatedAsset(msgspec.Struct, frozen=True):
 # --- stream updates ------------------------------------------------------------------
 
 
-class OrderUpdate(msgspec.Struct):
-    """An orders-stream message."""
+class OrderUpdate(msgspec.Struct, frozen=True):
+    """An orders-stream message (immutable: consumers may share it)."""
 
-    orders: list[Order] = msgspec.field(default_factory=list)
+    orders: tuple[Order, ...] = ()
     onchain_timestamp: int | None = None
     seen_timestamp: int | None = None
 
 
-class TradeUpdate(msgspec.Struct):
-    """A trades-stream message."""
+class TradeUpdate(msgspec.Struct, frozen=True):
+    """A trades-stream message (immutable: consumers may share it)."""
 
     market_id: Id
-    trades: list[Trade] = msgspec.field(default_factory=list)
+    trades: tuple[Trade, ...] = ()
     onchain_timestamp: int | None = None
     seen_timestamp: int | None = None
 
@@ -675,15 +553,15 @@ class BalanceEntry(msgspec.Struct, frozen=True):
     order_books: dict[str, OrderBookBalance] = msgspec.field(default_factory=dict)
 
 
-class BalanceUpdate(msgspec.Struct):
-    """A balances-stream message."""
+class BalanceUpdate(msgspec.Struct, frozen=True):
+    """A balances-stream message (immutable: consumers may share it)."""
 
-    balance: list[BalanceEntry] = msgspec.field(default_factory=list)
+    balance: tuple[BalanceEntry, ...] = ()
     onchain_timestamp: int | None = None
     seen_timestamp: int | None = None
 
 
-class NonceUpdate(msgspec.Struct):
+class NonceUpdate(msgspec.Struct, frozen=True):
     """A nonce-stream message."""
 
     contract_id: Id
@@ -693,73 +571,6 @@ class NonceUpdate(msgspec.Struct):
 
 
 # --- user-side action inputs (batch_actions) -----------------------------------------
-
-
-@dataclass(frozen=True)
-class CreateOrderAction:
-    """Create an order; ``price``/``quantity`` are already-scaled chain integers."""
-
-    side: OrderSide
-    price: int | str
-    quantity: int | str
-    order_type: AnyOrderType = OrderType.SPOT
-
-
-@dataclass(frozen=True)
-class CancelOrderAction:
-    """Cancel an order by id."""
-
-    order_id: str
-
-
-@dataclass(frozen=True)
-class SettleBalanceAction:
-    """Move a market's settled proceeds to ``to`` (an Identity, or a trade account id)."""
-
-    to: Identity | str
-
-
-@dataclass(frozen=True)
-class RegisterRefererAction:
-    """Register ``to`` as the account's referer."""
-
-    to: Identity | str
-
-
-Action = CreateOrderAction | CancelOrderAction | SettleBalanceAction | RegisterRefererAction
-
-
-@dataclass(frozen=True)
-class MarketActions:
-    """Typed actions on one market (by ``market_id``)."""
-
-    market_id: str
-    actions: list[Action]
-
-
-@dataclass(frozen=True)
-class CreateOrderRequestAction:
-    """Create an order from human (or :class:`ChainInt`) price and quantity."""
-
-    side: OrderSide
-    price: NumericInput
-    quantity: NumericInput
-    order_type: AnyOrderType = OrderType.SPOT
-
-
-@dataclass(frozen=True)
-class CancelOrderRequestAction:
-    """Cancel an order."""
-
-    order_id: str
-
-
-@dataclass(frozen=True)
-class SettleBalanceRequestAction:
-    """Settle to the session's own trading account."""
-
-
-UserAction = CreateOrderRequestAction | CancelOrderRequestAction | SettleBalanceRequestAction
 
 
 @dataclass
@@ -800,8 +611,12 @@ def decode(data: bytes | str, kind: type[T]) -> T:
     try:
         result: T = decoder(cast(Any, kind)).decode(data)
         return result
-    except (msgspec.DecodeError, InvalidInput, ValueError, TypeError) as err:
-        raise ProtocolError(f"cannot decode {getattr(kind, '__name__', kind)}: {err}") from err
+    except (msgspec.DecodeError, ValueError, TypeError, RecursionError) as err:
+        # ValueError covers invalid UTF-8 and our own InvalidInput; RecursionError absurd nesting
+        head = data[:80] if isinstance(data, str) else excerpt(bytes(data), 80)
+        raise ProtocolError(
+            f"cannot decode {getattr(kind, '__name__', kind)}: {err} (body starts {head!r})"
+        ) from err
 
 
 _encoder = msgspec.json.Encoder(enc_hook=_enc_hook)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from o2_core.book import OrderBook
 from o2_core.errors import InvalidInput
+from o2_core.frames import decode_frame
 from o2_core.models import DepthChanges, DepthLevel, DepthUpdate, Id, OrderSide
-from o2_core.stream import decode_frame
 
 MX = "0x" + "aa" * 32
 MY = "0x" + "bb" * 32

@@ -53,7 +53,7 @@ async def test_a_signed_submission_is_sent_once_on_connection_errors() -> None:
         route = router.post(f"{API}/v1/session/actions").mock(side_effect=httpx.ReadError("reset"))
         async with client() as c:
             with pytest.raises(TransportError, match="reset"):
-                await c._send(h.post_actions(API, OWNER, b"{}"))
+                await c.api.send(h.post_actions(API, OWNER, b"{}"))
         assert route.call_count == 1
 
 
@@ -65,5 +65,5 @@ async def test_a_rate_limited_submission_is_resent_because_it_was_not_processed(
             httpx.Response(200, json={"tx_id": "0x" + "ab" * 32}),
         ]
         async with client() as c:
-            response = await c._send(h.post_actions(API, OWNER, b"{}"))
-        assert response.status == 200 and route.call_count == 2
+            response = await c.api.send(h.post_actions(API, OWNER, b"{}"))
+        assert response.response.status == 200 and route.call_count == 2

@@ -130,7 +130,7 @@ async def test_a_silent_connection_without_pong_is_replaced_and_resubscribed() -
 
         tg.start_soon(consume)
         tg.start_soon(watch)
-        await until(lambda: len(transport.conns) >= 3)
+        await until(lambda: len(transport.conns) >= 3 and all(c.sent for c in transport.conns[:3]))
         states = [e.state for e in events]
         assert ConnectionState.RECONNECTED in states and ConnectionState.DISCONNECTED in states
         for conn in transport.conns[:3]:  # every new connection re-sends the subscription

@@ -179,8 +179,17 @@ def test_response_header_is_case_insensitive() -> None:
     assert response.header("CONTENT-TYPE") == "text/plain"
     assert response.header("x-missing") is None
     assert Response(200, b"", {"Retry-After": "4"}).header("retry-after") == "4"
-    assert http.retry_after_seconds(Response(429, b"", {"retry-after": "-3"})) == 0.0
     assert http.retry_after_seconds(Response(429, b"", {"retry-after": "soon"})) is None
+
+
+@pytest.mark.parametrize("value", ["-3", "nan", "NaN", "inf", "-inf", "1e999", "soon", ""])
+def test_retry_after_that_is_not_a_finite_non_negative_number_is_absent(value: str) -> None:
+    assert http.retry_after_seconds(Response(429, b"", {"retry-after": value})) is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0", 0.0), ("2", 2.0), ("0.25", 0.25)])
+def test_retry_after_seconds(value: str, seconds: float) -> None:
+    assert http.retry_after_seconds(Response(429, b"", {"retry-after": value})) == seconds
 
 
 # --- parsers ------------------------------------------------------------------------
@@ -223,9 +232,9 @@ def test_parse_bars_both_shapes() -> None:
 def test_parse_depth_both_keys(key: str) -> None:
     snapshot = http.parse_depth(ok({"market_id": MID, key: BOOK}))
     assert snapshot.market_id == MID
-    assert snapshot.bids == [m.DepthLevel(10, 3)] and snapshot.asks == [m.DepthLevel(12, 4)]
+    assert snapshot.bids == (m.DepthLevel(10, 3),) and snapshot.asks == (m.DepthLevel(12, 4),)
     empty = http.parse_depth(ok({"market_id": MID}))
-    assert empty.bids == [] and empty.asks == []
+    assert empty.bids == () and empty.asks == ()
 
 
 def test_parse_order_wrapped() -> None:

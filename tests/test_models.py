@@ -77,6 +77,8 @@ def values_of(t: mi.Type) -> st.SearchStrategy[Any]:
         return st.one_of(*(values_of(x) for x in t.types))
     if isinstance(t, mi.ListType):
         return st.lists(values_of(t.item_type), max_size=3)
+    if isinstance(t, mi.VarTupleType):
+        return st.lists(values_of(t.item_type), max_size=3).map(tuple)
     if isinstance(t, mi.DictType):
         return st.dictionaries(values_of(t.key_type), values_of(t.value_type), max_size=3)
     if isinstance(t, mi.AnyType):
@@ -113,7 +115,7 @@ def wire_form(value: Any, t: mi.Type, draw: st.DrawFn) -> Any:
         return draw(st.sampled_from(["0x", "0X", ""])) + random_case(value[2:], draw)
     if isinstance(t, mi.DecimalType):
         return str(value)
-    if isinstance(t, mi.ListType):
+    if isinstance(t, (mi.ListType, mi.VarTupleType)):
         return [wire_form(v, t.item_type, draw) for v in value]
     if isinstance(t, mi.DictType):
         return {k: wire_form(v, t.value_type, draw) for k, v in value.items()}
@@ -144,6 +146,7 @@ def _member(value: Any, t: mi.UnionType) -> mi.Type:
             or (type(value) is int and isinstance(member, mi.IntType))
             or (isinstance(value, Decimal) and isinstance(member, mi.DecimalType))
             or (isinstance(value, list) and isinstance(member, mi.ListType))
+            or (isinstance(value, tuple) and isinstance(member, mi.VarTupleType))
             or (isinstance(value, dict) and isinstance(member, mi.DictType))
             or (isinstance(value, bool) and isinstance(member, mi.BoolType))
         ):

@@ -522,6 +522,6 @@ def test_a_client_makes_its_default_transport_only_when_first_needed() -> None:
     from o2_transport_memory import MemoryTransport
 
     client = CoreClient(network=Network.LOCAL)
-    assert client._transport is None
+    assert not client.api.has_transport
     assert isinstance(client.transport, MemoryTransport)
     assert client.transport is client.transport

@@ -44,7 +44,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> None:
 
 def subscribed(client: O2Client, count: int) -> Callable[[], bool]:
     return lambda: (
-        client._streams is not None and len(client._streams._protocol.subscriptions) >= count
+        client._streams is not None and len(client._streams.protocol.subscriptions) >= count
     )
 
 
@@ -223,7 +223,7 @@ async def test_a_closed_iterator_drops_its_subscription_unless_shared(make_clien
                 tg.start_soon(collect, client.stream_depth(PAIR), first, lambda s: True)
                 tg.start_soon(collect, client.stream_depth(PAIR), second, lambda s: False)
                 await wait_for(lambda: bool(first) and bool(second))
-                await wait_for(lambda: len(client._streams._protocol.subscriptions) == 1)
+                await wait_for(lambda: len(client._streams.protocol.subscriptions) == 1)
 
                 def server_subs() -> int:
                     with engine() as ex:
