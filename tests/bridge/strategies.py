@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from o2_core.bridge import encoding as enc
+from o2_core.bridge import inspection as ins
 
 U64 = 2**64 - 1
 U256 = 2**256 - 1
@@ -153,7 +154,7 @@ class FuelCase:
 
     def build(self, signed_form: bool = False) -> bytes:
         """The transaction; with ``signed_form``, as its id sees it (no witnesses)."""
-        offset = enc.fuel_script_data_offset(self.max_inputs)
+        offset = ins.fuel_script_data_offset(self.max_inputs)
         data = enc.fuel_withdraw_call_data(
             offset,
             self.gross,
@@ -166,7 +167,7 @@ class FuelCase:
         )
         return enc.encode_fuel_script(
             self.gas,
-            enc.fuel_call_script(offset),
+            ins.fuel_call_script(offset),
             data,
             self.policies,
             [i.signed_form() if signed_form else i.encode() for i in self.inputs],

@@ -583,9 +583,14 @@ async def test_bad_arguments_send_nothing(anyio_backend: str, memory: SimBridgeT
         ),
         bridge.prepare_deposit(
             m.DepositPrepareRequest(
-                1, "0x" + "11" * 20, "0x" + "22" * 32, "wallet", "0x" + "33" * 32, 5
+                1,
+                "0x" + "11" * 20,
+                "0x" + "22" * 32,
+                "wallet",
+                "0x" + "33" * 32,
+                5,  # type: ignore[arg-type]
             )
-        ),  # type: ignore[arg-type]
+        ),
         bridge.prepare_deposit(
             m.DepositPrepareRequest(
                 1,
