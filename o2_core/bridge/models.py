@@ -108,12 +108,25 @@ class BridgeModel(msgspec.Struct, rename="camel", omit_defaults=True):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this model (camelCase keys, integers as decimal strings)."""
+        _normalise(self)
         result: dict[str, Any] = msgspec.to_builtins(self, enc_hook=_enc_hook)
         return result
 
 
+def _normalise(value: Any) -> None:
+    """Re-apply the decimal conversion to fields assigned after construction."""
+    if isinstance(value, BridgeModel):
+        value.__post_init__()
+        for name in value.__struct_fields__:
+            _normalise(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            _normalise(item)
+
+
 def encode(model: BridgeModel) -> bytes:
     """The JSON bytes of ``model``."""
+    _normalise(model)
     return msgspec.json.encode(model, enc_hook=_enc_hook)
 
 

@@ -320,6 +320,18 @@ def test_amounts_are_exact_ints_and_decimal_strings_on_the_wire() -> None:
             )
 
 
+def test_fields_assigned_later_still_travel_as_decimal_strings() -> None:
+    request = m.DepositPrepareRequest(1, EVM, A32, "address", B32, "5")
+    request.amount = 7
+    request.permit = m.DepositPermit(1, 27, "0x", "0x")
+    request.permit.deadline = 9
+    assert request.to_dict()["amount"] == "7" and request.to_dict()["permit"]["deadline"] == "9"
+    assert b'"amount":"7"' in m.encode(request)
+    request.amount = -1
+    with pytest.raises(InvalidInput):
+        request.to_dict()
+
+
 # --- errors --------------------------------------------------------------------------
 
 
