@@ -249,3 +249,37 @@ def test_error_text_searches_every_field() -> None:
     assert error_text(_NoStr()) is not None
     plain: Any = ValueError("only str")
     assert "only str" in error_text(plain)
+
+
+def test_every_official_public_name_is_importable() -> None:
+    from types import ModuleType
+
+    import o2_sdk.onchain_revert as official
+
+    from o2_core import onchain_revert
+
+    names = {n for n, v in vars(official).items()
+             if not n.startswith("_") and n not in ("annotations", "Any")
+             and not isinstance(v, ModuleType)}
+    assert {"augment_revert_reason", "ABI_ERROR_ENUMS", "logged_variants"} <= names
+    assert names <= set(onchain_revert.__all__), names - set(onchain_revert.__all__)
+    for name in names - {"ABI_ERROR_ENUMS", "augment_revert_reason"}:  # texts are ours there
+        ours, theirs = getattr(onchain_revert, name), getattr(official, name)
+        if not callable(theirs):
+            assert ours == theirs, name
+
+
+@given(st.lists(st.sampled_from([
+    "Revert(123)", "Revert(1234)", "Revert { id: 1, ra: 123 }", "ra: 123", "Revert {",
+    MISMATCHED_SELECTOR_REASON, "No upgrade available", 'Ok("AlreadyUsed")',
+    'Ok(\\"Expired\\")', 'Ok("PricePrecision")', " ", "}", "x",
+]), max_size=6).map("".join))
+def test_string_classification_matches_the_official_sdk(text: str) -> None:
+    import o2_sdk.onchain_revert as official
+
+    for name in ("is_selector_mismatch_revert", "is_no_upgrade_available",
+                 "is_onchain_already_used", "is_onchain_nonce_error"):
+        from o2_core import onchain_revert
+
+        assert getattr(onchain_revert, name)(text) == getattr(official, name)(text), (name, text)
+    assert logged_variants(text) == official.logged_variants(text)
