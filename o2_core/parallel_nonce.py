@@ -435,7 +435,9 @@ class ParallelNonceManager:
 
     So at most one seat happens per generation: of several resyncs started under ``g``,
     the first fetch to complete seats (making ``g + 1``); the others find the generation
-    moved and discard their windows, which are no fresher than the seated one. The
+    moved and discard their windows, since seating from them could move the cursor back
+    onto slots the winner's retries already hold (the winner's cursor is past everything
+    its window showed consumed, and only this lane's submitters consume this lane). The
     difference from the lock is only that a losing fetch is wasted, not avoided. A
     ``threading.Lock`` guards the synchronous steps (never held across an await) so that
     threads sharing a manager cannot interleave inside them either.
