@@ -17,8 +17,10 @@ import msgspec
 
 from . import encoding as enc
 from . import models as m
-from .crypto import hex0x, parse_hex
+from . import typed_data
+from .crypto import hex0x, parse_hex, sign_typed_digest
 from .errors import InvalidInput, TooManyActions
+from .parallel_nonce import ParallelNonce
 
 MAX_ACTIONS = 5
 MAX_GROUPS = 5
@@ -436,3 +438,160 @@ def withdraw_body(
             "amount": str(amount),
         }
     )
+
+
+# --- the parallel track, typed data and the account upgrade (PROTOCOL_V05.md) ------------
+
+
+def _packed_parallel_nonce(parallel_nonce: int | ParallelNonce) -> int:
+    """The packed value of a parallel nonce, refused unless it is one (before signing)."""
+    if isinstance(parallel_nonce, ParallelNonce):
+        return parallel_nonce.encode()
+    ParallelNonce.decode(parallel_nonce)  # raises ParallelNonceError for a bad value
+    return parallel_nonce
+
+
+def parallel_actions_signing_bytes(
+    parallel_nonce: int | ParallelNonce, groups: Sequence[PreparedGroup]
+) -> bytes:
+    """The bytes the session key signs for ``groups`` on the parallel track
+    (= :func:`o2_core.encoding.parallel_actions_signing_bytes` over the groups' calls)."""
+    encoded = [a.encoded for g in groups for a in g.actions]
+    packed = _packed_parallel_nonce(parallel_nonce)
+    return enc.u256(packed) + _pack_u64(len(encoded)) + b"".join(encoded)
+
+
+def parallel_actions_body(
+    groups: Sequence[PreparedGroup],
+    parallel_nonce: int | ParallelNonce,
+    session: m.SessionInfo,
+    collect_orders: bool,
+) -> bytes:
+    """Sign ``groups`` with the session key at a parallel nonce; the request body bytes.
+
+    The sequential body with ``"parallel_nonce": "<decimal>"`` in place of ``"nonce"``
+    (PROTOCOL_V05 §1.7).
+    """
+    packed = _packed_parallel_nonce(parallel_nonce)
+    signature = session.session_wallet.raw_sign(parallel_actions_signing_bytes(packed, groups))
+    return m.encode(
+        {
+            "actions": [
+                {"market_id": g.market_id, "actions": [a.wire for a in g.actions]} for g in groups
+            ],
+            "signature": _sig(signature),
+            "parallel_nonce": str(packed),
+            "trade_account_id": str(session.trade_account_id),
+            "session_id": session.session_id.to_dict(),
+            "collect_orders": collect_orders,
+        }
+    )
+
+
+def parallel_withdraw_digest_of(
+    owner_b256: str,
+    trade_account_id: str,
+    to: m.Identity,
+    asset_id: str,
+    amount: int,
+    parallel_nonce: int | ParallelNonce,
+    chain_id: int,
+) -> bytes:
+    """The typed-data digest the owner signs for a parallel withdrawal (PROTOCOL_V05 §2)."""
+    return typed_data.parallel_withdraw_digest(
+        owner_b256=parse_hex(owner_b256, 32, "owner address"),
+        chain_id=chain_id,
+        verifying_contract=parse_hex(trade_account_id, 32, "trade_account_id"),
+        nonce=_packed_parallel_nonce(parallel_nonce),
+        to=to.address_bytes,
+        amount=amount,
+        asset_id=parse_hex(asset_id, 32, "asset_id"),
+    )
+
+
+def parallel_withdraw_body(
+    owner: Any,
+    trade_account_id: str,
+    to: m.Identity,
+    asset_id: str,
+    amount: int,
+    parallel_nonce: int | ParallelNonce,
+    chain_id: int,
+) -> bytes:
+    """Owner-signed ``POST /v1/accounts/withdraw`` body on the parallel track.
+
+    The owner signs the SRC-16 (Fuel owner) or EIP-712 (EVM owner) digest with
+    ``sign_digest`` (see :func:`o2_core.crypto.sign_typed_digest`); the body carries
+    ``{"TypedSecp256k1": ...}`` and ``"parallel_nonce"`` instead of ``"nonce"``.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidInput("the withdrawal amount must be a positive integer (base units)")
+    packed = _packed_parallel_nonce(parallel_nonce)
+    asset = parse_hex(asset_id, 32, "asset_id")
+    digest = parallel_withdraw_digest_of(
+        owner.b256_address, trade_account_id, to, hex0x(asset), amount, packed, chain_id
+    )
+    signature = sign_typed_digest(owner, digest)
+    return m.encode(
+        {
+            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "signature": {"TypedSecp256k1": "0x" + signature.hex()},
+            "parallel_nonce": str(packed),
+            "to": to.to_dict(),
+            "asset_id": hex0x(asset),
+            "amount": str(amount),
+        }
+    )
+
+
+def upgrade_body(owner: Any, trade_account_id: str, nonce: int, chain_id: int) -> bytes:
+    """Owner-signed ``POST /v1/accounts/upgrade`` body (PROTOCOL_V05 §3).
+
+    The owner personal-signs ``set_proxy_target_with_signature`` at the account's
+    *sequential* nonce; the signature goes as ``{"Secp256k1": ...}`` (the legacy entry
+    point every proxy has).
+    """
+    signing = enc.set_proxy_signing_bytes(nonce, chain_id)
+    return m.encode(
+        {
+            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "nonce": str(nonce),
+            "signature": _sig(owner.personal_sign(signing)),
+        }
+    )
+
+
+class TypedSignature(msgspec.Struct):
+    """``{"TypedSecp256k1": "0x..."}``."""
+
+    TypedSecp256k1: str
+
+
+class ParallelActionsBody(msgspec.Struct):
+    """A decoded ``POST /v1/session/actions`` body on the parallel track."""
+
+    actions: list[WireGroup]
+    signature: Signature
+    parallel_nonce: int
+    trade_account_id: m.Id
+    session_id: m.Identity
+    collect_orders: bool = False
+
+
+class ParallelWithdrawBody(msgspec.Struct):
+    """A decoded ``POST /v1/accounts/withdraw`` body on the parallel track."""
+
+    trade_account_id: m.Id
+    signature: TypedSignature
+    parallel_nonce: int
+    to: m.Identity
+    asset_id: m.Id
+    amount: int
+
+
+class UpgradeBody(msgspec.Struct):
+    """A decoded ``POST /v1/accounts/upgrade`` body."""
+
+    trade_account_id: m.Id
+    nonce: int
+    signature: Signature

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from Crypto.Hash import keccak as _keccak
 
-from .errors import InvalidInput, InvalidSignature, O2Error
+from .errors import InvalidInput, InvalidSignature, O2Error, UsageError
 
 _coincurve: Any
 try:  # pragma: no branch - the fast path is the normal one
@@ -212,8 +212,12 @@ def _check_digest(digest: bytes) -> bytes:
 
 
 @runtime_checkable
-class Signer(Protocol):
-    """Anything that can act as an account owner: wallets and external signers."""
+class PersonalSigner(Protocol):
+    """What every owner operation except typed-data ones needs: an address, personal-sign.
+
+    A custom signer that implements only this still works for accounts, sessions,
+    sequential withdrawals and upgrades.
+    """
 
     @property
     def b256_address(self) -> str:
@@ -227,6 +231,22 @@ class Signer(Protocol):
 
     def personal_sign(self, message: bytes) -> bytes:
         """Sign ``message`` with the owner's personal-sign flavour; 64-byte compact form."""
+        ...
+
+
+@runtime_checkable
+class Signer(PersonalSigner, Protocol):
+    """Anything that can act as an account owner: wallets and external signers.
+
+    As in the official SDK, ``sign_digest`` is part of the protocol (every signer of this
+    module has it). The SDK calls it only for typed-data operations (the parallel
+    withdrawal), through :func:`sign_typed_digest`; a custom signer without it (a
+    :class:`PersonalSigner`) works for everything else, and one may raise
+    ``NotImplementedError`` from it.
+    """
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """Sign a 32-byte digest as it is (no framing); 64-byte compact form."""
         ...
 
 
@@ -315,9 +335,10 @@ def _normalise_address(address: str, what: str) -> str:
 class ExternalSigner:
     """A Fuel owner whose key lives elsewhere (hardware wallet, KMS, HSM).
 
-    ``sign_digest`` receives the 32-byte Fuel personal-sign digest and returns the
-    64-byte compact signature (see :func:`to_fuel_compact_signature`). Each signature is
-    checked to recover to ``b256_address`` before it is used.
+    ``sign_digest`` receives a 32-byte digest (the Fuel personal-sign digest, or a
+    typed-data digest signed as it is) and returns the 64-byte compact signature (see
+    :func:`to_fuel_compact_signature`). Each signature is checked to recover to
+    ``b256_address`` before it is used.
     """
 
     def __init__(self, b256_address: str, sign_digest: SignDigestFn) -> None:
@@ -362,7 +383,10 @@ class ExternalSigner:
 
 
 class ExternalEvmSigner(ExternalSigner):
-    """An EVM owner whose key lives elsewhere; the SDK frames with EVM personal-sign."""
+    """An EVM owner whose key lives elsewhere; the SDK frames with EVM personal-sign.
+
+    Every signature (personal-sign or typed digest) must recover to ``evm_address``.
+    """
 
     def __init__(self, b256_address: str, evm_address: str, sign_digest: SignDigestFn) -> None:
         super().__init__(b256_address, sign_digest)
@@ -375,6 +399,53 @@ class ExternalEvmSigner(ExternalSigner):
 
     def _signer_of(self, public_key: bytes) -> bytes:
         return evm_address(public_key)
+
+
+def signature_recovers_to(owner_b256: bytes, digest: bytes, signature: bytes) -> bool:
+    """True when ``signature`` over ``digest`` recovers to the owner ``owner_b256``.
+
+    A zero-padded EVM owner is compared by EVM address, any other by Fuel address.
+    """
+    try:
+        public_key = recover_public_key(digest, signature)
+    except (InvalidInput, InvalidSignature):
+        return False
+    if len(owner_b256) == 32 and owner_b256[:12] == bytes(12):
+        return evm_address(public_key) == owner_b256[12:]
+    return fuel_address(public_key) == owner_b256
+
+
+def sign_typed_digest(owner: PersonalSigner, digest: bytes) -> bytes:
+    """The owner's signature of a typed-data digest (no framing), checked before use.
+
+    Raises:
+        UsageError: the signer has no ``sign_digest``, or raises ``NotImplementedError``
+            from it (a custom :class:`PersonalSigner`): typed operations need it.
+        InvalidSignature: the signature is not 64 bytes or does not recover to the owner
+            (for an EVM owner, to its EVM address).
+    """
+    digest = _check_digest(digest)
+    method = getattr(owner, "sign_digest", None)
+    if not callable(method):
+        raise UsageError(
+            f"{type(owner).__name__} has no sign_digest(digest): typed-data operations "
+            "(the parallel withdrawal) need it; withdraw sequentially or implement it"
+        )
+    try:
+        signature = method(digest)
+    except NotImplementedError as exc:
+        raise UsageError(
+            f"{type(owner).__name__}.sign_digest is not implemented: typed-data operations "
+            "(the parallel withdrawal) need it"
+        ) from exc
+    if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
+        raise InvalidSignature("sign_digest must return a 64-byte compact signature")
+    signature = bytes(signature)
+    if not signature_recovers_to(owner.address_bytes, digest, signature):
+        raise InvalidSignature(
+            f"the typed-data signature does not recover to the owner {owner.b256_address}"
+        )
+    return signature
 
 
 def personal_sign(private_key: bytes, message: bytes) -> bytes:

@@ -1,6 +1,7 @@
 """Fuel ABI byte layouts of the signed payloads (PROTOCOL.md §3).
 
-Pure functions over ints and bytes. Integers are u64 big-endian; nothing is padded.
+Pure functions over ints and bytes. Integers are u64 big-endian; nothing is padded, except
+the packed parallel nonce, a u256 (32 bytes big-endian, PROTOCOL_V05.md §1.7).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import NamedTuple
 from .errors import InvalidInput
 
 U64_MAX = 2**64 - 1
+U256_MAX = 2**256 - 1
 GAS_MAX = U64_MAX
 _U64 = struct.Struct(">Q")
 _pack_u64 = _U64.pack
@@ -37,6 +39,13 @@ def u64(value: int) -> bytes:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U64_MAX:
         raise InvalidInput(f"value must be an integer in 0..2**64-1, got {value!r}")
     return _pack_u64(value)
+
+
+def u256(value: int) -> bytes:
+    """32-byte big-endian encoding of an unsigned 256-bit integer (a packed parallel nonce)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U256_MAX:
+        raise InvalidInput(f"value must be an integer in 0..2**256-1, got {value!r}")
+    return value.to_bytes(32, "big")
 
 
 def _bytes32(value: bytes, what: str) -> bytes:
@@ -138,6 +147,39 @@ def encode_call(call: Call) -> bytes:
 def actions_signing_bytes(nonce: int, calls: list[Call]) -> bytes:
     """Bytes the session key signs for an action batch (PROTOCOL.md §3.2)."""
     return u64(nonce) + _pack_u64(len(calls)) + b"".join(encode_call(c) for c in calls)
+
+
+def parallel_actions_signing_bytes(parallel_nonce: int, calls: list[Call]) -> bytes:
+    """Bytes the session key signs for a batch on the parallel track (PROTOCOL_V05 §1.7).
+
+    The layout of :func:`actions_signing_bytes` with the nonce as ``u256be`` (the packed
+    parallel nonce) instead of ``u64be``.
+    """
+    return u256(parallel_nonce) + _pack_u64(len(calls)) + b"".join(encode_call(c) for c in calls)
+
+
+def owner_action_signing_bytes(
+    nonce: int, chain_id: int, function_name: bytes | str, encoded_args: bytes = b""
+) -> bytes:
+    """Bytes an owner signs for an owner action (PROTOCOL_V05 §3.1).
+
+    ``u64(nonce) || u64(chain_id) || u64(len(function_name)) || function_name ||
+    encoded_args``; the nonce is the account's sequential one.
+    """
+    name = function_name.encode() if isinstance(function_name, str) else bytes(function_name)
+    return u64(nonce) + u64(chain_id) + _pack_u64(len(name)) + name + bytes(encoded_args)
+
+
+#: The proxy's legacy (non-typed) upgrade entry point, which every proxy has.
+SET_PROXY_FN_NAME = b"set_proxy_target_with_signature"
+
+
+def set_proxy_signing_bytes(nonce: int, chain_id: int) -> bytes:
+    """Bytes an owner signs (personal-sign) to upgrade the account (``POST /v1/accounts/upgrade``).
+
+    The owner action ``set_proxy_target_with_signature`` with no arguments.
+    """
+    return owner_action_signing_bytes(nonce, chain_id, SET_PROXY_FN_NAME)
 
 
 def session_signing_bytes(

@@ -17,6 +17,7 @@ import msgspec
 
 from . import models as m
 from .errors import InvalidInput, O2Error, ProtocolError, error_from_body
+from .parallel_nonce import WindowResponse, check_lane
 
 T = TypeVar("T")
 
@@ -358,6 +359,29 @@ def post_withdraw(base: str, owner_id: str, body: bytes) -> Request:
     )
 
 
+def get_accounts_window(base: str, trade_account_id: str, nonce_session_id: int = 0) -> Request:
+    """``GET /v1/accounts/window``: one lane's parallel-nonce window (PROTOCOL_V05 §1.3).
+
+    No ``O2-Owner-Id`` header; an ordinary read (retried like any GET). The lane is
+    checked (0..4) before anything is sent.
+    """
+    params = {
+        "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+        "nonce_session_id": str(check_lane(nonce_session_id)),
+    }
+    return Request("GET", _url(base, "/v1/accounts/window", params))
+
+
+def post_upgrade(base: str, owner_id: str, body: bytes) -> Request:
+    """``POST /v1/accounts/upgrade`` with an owner-signed body (see
+    :func:`o2_core.actions.upgrade_body`).
+
+    Marked idempotent, as the official SDK sends it with its ordinary 3-attempt policy:
+    the signed sequential nonce makes a replay harmless (it can land at most once).
+    """
+    return Request("POST", base + "/v1/accounts/upgrade", _owner_headers(owner_id), body)
+
+
 def whitelist_account(base: str, trade_account_id: str) -> Request:
     """``POST /analytics/v1/whitelist`` (idempotent on the server)."""
     body = _json({"tradeAccount": str(m.b256(trade_account_id, "trade_account_id"))})
@@ -496,3 +520,43 @@ def parse_faucet(response: Response) -> m.FaucetResponse:
     except ProtocolError:
         check(response)
         raise
+
+
+def decode_accounts_window(body: bytes) -> WindowResponse:
+    """``/v1/accounts/window``: the lane's window (decimal strings or JSON integers)."""
+    try:
+        data = msgspec.json.decode(body)
+    except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"the window reply is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProtocolError("the window reply is not a JSON object")
+    return WindowResponse.from_dict(data)
+
+
+def parse_accounts_window(response: Response) -> WindowResponse:
+    """Check and decode a ``/v1/accounts/window`` reply."""
+    check(response)
+    return decode_accounts_window(response.body)
+
+
+class _UpgradeReply(msgspec.Struct):
+    tx_id: m.Id | None = None
+
+
+def decode_upgrade(body: bytes) -> str:
+    """``/v1/accounts/upgrade``: the upgrade's ``tx_id``.
+
+    A proxy with nothing to upgrade answers with an error naming
+    :data:`o2_core.onchain_revert.NO_UPGRADE_AVAILABLE_MESSAGE`: it is raised like any
+    error (test it with :func:`o2_core.onchain_revert.is_no_upgrade_available`).
+    """
+    reply = m.decode(body, _UpgradeReply)
+    if reply.tx_id is None:
+        raise ProtocolError("the upgrade reply has neither tx_id nor an error")
+    return str(reply.tx_id)
+
+
+def parse_upgrade(response: Response) -> str:
+    """Check and decode a ``/v1/accounts/upgrade`` reply."""
+    check(response)
+    return decode_upgrade(response.body)

@@ -10,6 +10,10 @@ and after any failure demands a re-read before anything else is signed::
 
 Each ``sync`` opens a new epoch: reservations of an older epoch are stale and must be
 signed again with a fresh nonce (they were never sent, so that is safe).
+
+The parallel track (PROTOCOL_V05.md §1) lives in :mod:`o2_core.parallel_nonce`; every
+public name of the official ``o2_sdk.nonce`` is re-exported here, so ``from o2_sdk.nonce
+import X`` becomes ``from o2_core.nonce import X``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,27 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .errors import NonceStateError
+from .onchain_revert import is_onchain_already_used, is_onchain_nonce_error
+from .parallel_nonce import (
+    DEFAULT_NONCE_TTL_SECS,
+    MAX_NONCE_SESSION_ID,
+    NONCE_BITMAP_SIZE,
+    NONCE_SESSION_SLIDING_WINDOW_SIZE,
+    IssuerState,
+    ParallelNonce,
+    ParallelNonceError,
+    ParallelNonceIssuer,
+    ParallelNonceManager,
+    ParallelNonceWindowFull,
+    WindowFetcher,
+    WindowResponse,
+    WindowSlot,
+    is_nonce_rejection,
+    is_nonce_too_low,
+    is_parallel_nonce_already_used,
+    is_parallel_nonce_out_of_window,
+    is_session_error,
+)
 
 
 class NonceState(Enum):
@@ -26,7 +51,6 @@ class NonceState(Enum):
     UNSYNCED = "unsynced"
     READY = "ready"
     MUST_RESYNC = "must_resync"
-
 
 
 @dataclass(frozen=True)
@@ -121,3 +145,31 @@ class NonceTracker:
             self._next -= 1  # the last one handed out: no gap, nothing to re-read
         else:
             self._state = NonceState.MUST_RESYNC
+
+
+__all__ = [
+    "DEFAULT_NONCE_TTL_SECS",
+    "MAX_NONCE_SESSION_ID",
+    "NONCE_BITMAP_SIZE",
+    "NONCE_SESSION_SLIDING_WINDOW_SIZE",
+    "IssuerState",
+    "NonceState",
+    "NonceStateError",
+    "NonceTracker",
+    "ParallelNonce",
+    "ParallelNonceError",
+    "ParallelNonceIssuer",
+    "ParallelNonceManager",
+    "ParallelNonceWindowFull",
+    "Reservation",
+    "WindowFetcher",
+    "WindowResponse",
+    "WindowSlot",
+    "is_nonce_rejection",
+    "is_nonce_too_low",
+    "is_onchain_already_used",
+    "is_onchain_nonce_error",
+    "is_parallel_nonce_already_used",
+    "is_parallel_nonce_out_of_window",
+    "is_session_error",
+]

@@ -18,7 +18,7 @@ from o2_core.http import Response, check
 from o2_core.onchain_revert import decode_revert_reason
 
 REPO = Path(__file__).resolve().parents[1]
-ABI_DIR = REPO.parent / "shared" / "abi"
+ABI_DATA = REPO / "tests" / "data" / "abi_error_enums.json"
 
 EXPECTED_CODES = {
     1000: "InternalError", 1001: "InvalidRequest", 1002: "ParseError",
@@ -279,30 +279,28 @@ def _generator() -> Any:
 
 
 def test_abi_table_is_up_to_date() -> None:
-    assert ABI_DIR.is_dir(), f"ABI directory missing: {ABI_DIR}"
+    """``o2_core/_abi_errors.py`` is exactly what the tool renders from ``tests/data``."""
+    assert ABI_DATA.is_file(), f"ABI test data missing: {ABI_DATA}"
     gen = _generator()
-    table = gen.error_enums(ABI_DIR)
+    table = gen.table_from_data(json.loads(ABI_DATA.read_text()))
     assert table == ERROR_ENUMS
     committed = (REPO / "o2_core" / "_abi_errors.py").read_text()
-    assert gen.render(table) == committed, "run: python tools/gen_abi_errors.py"
+    assert gen.render(table) == committed, "run: python tools/sync_test_data.py"
 
 
 def test_variant_indices_follow_the_abi() -> None:
+    """Each ABI file's logged enums (from tests/data) are in the table, variants in order."""
+    data = json.loads(ABI_DATA.read_text())
     seen = 0
-    for path in sorted(ABI_DIR.glob("*.json")):
-        abi = json.loads(path.read_text())
-        concrete = {c["concreteTypeId"]: c for c in abi["concreteTypes"]}
-        metadata = {m["metadataTypeId"]: m for m in abi["metadataTypes"]}
-        for logged in abi["loggedTypes"]:
-            ctype = concrete[logged["concreteTypeId"]]
-            if not ctype["type"].startswith("enum "):
-                continue
-            name, variants = ERROR_ENUMS[int(logged["logId"])]
-            assert name == ctype["type"][len("enum "):]
-            components = metadata[ctype["metadataTypeId"]]["components"]
-            for index, component in enumerate(components):
-                assert variants[index] == component["name"]
-            assert len(variants) == len(components)
+    assert len(data["files"]) >= 7
+    for entry in data["files"].values():
+        for logged in entry["logged_enums"]:
+            assert logged["type"].startswith("enum ")
+            name, variants = ERROR_ENUMS[int(logged["log_id"])]
+            assert name == logged["type"][len("enum "):]
+            for index, component in enumerate(logged["variants"]):
+                assert variants[index] == component
+            assert len(variants) == len(logged["variants"])
             seen += 1
     assert seen >= len(ERROR_ENUMS)
     order_errors = ERROR_ENUMS[12033795032676640771]

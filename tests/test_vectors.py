@@ -1,4 +1,7 @@
-"""Every vector of shared/vectors/o2_vectors.json (made by the official SDK), byte for byte."""
+"""Every vector of tests/data/vectors/o2_vectors.json (made by the official SDK), byte for byte.
+
+The file is a copy of ``../shared/vectors/o2_vectors.json`` (``tools/sync_test_data.py``).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from o2_core import actions, crypto, encoding, markets
 from o2_core.actions import MarketContext
 from o2_core.errors import InvalidInput
 
-VECTORS_PATH = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "o2_vectors.json"
+VECTORS_PATH = Path(__file__).resolve().parent / "data" / "vectors" / "o2_vectors.json"
 if not VECTORS_PATH.is_file():
     raise FileNotFoundError(f"test vectors not found at {VECTORS_PATH}: the tests need them")
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())

@@ -1,40 +1,90 @@
-"""Generate ``o2_core/_abi_errors.py`` from the contract ABIs in ``../shared/abi``.
+"""Generate ``o2_core/_abi_errors.py``: the error enums the O2 contracts log, by logId.
 
-Run: ``python tools/gen_abi_errors.py [ABI_DIR]``. ``tests/test_errors.py`` regenerates
-the table from the ABIs and fails if the committed module differs.
+Two steps, so that the tests need no ABI files:
+
+1. :func:`logged_error_enums` reads the contract ABIs (``../shared/abi/*.json``) and keeps
+   only what the table is made of: per ABI file, every logged enum's logId, type name and
+   variant names in declaration order. ``tools/sync_test_data.py`` stores that as
+   ``tests/data/abi_error_enums.json``.
+2. :func:`table_from_data` merges those per-file lists into one table (a logId naming two
+   different enums is an error) and :func:`render` writes the module's source.
+
+Run: ``python tools/gen_abi_errors.py [ABI_DIR]`` (from the ABIs, default ``../shared/abi``)
+or ``python tools/gen_abi_errors.py --from-data [tests/data/abi_error_enums.json]``.
+``tests/test_errors.py`` renders the table from ``tests/data`` and fails if the committed
+module differs.
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
-DEFAULT_ABI_DIR = Path(__file__).resolve().parents[2] / "shared" / "abi"
-OUTPUT = Path(__file__).resolve().parents[1] / "o2_core" / "_abi_errors.py"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_ABI_DIR = REPO.parent / "shared" / "abi"
+DEFAULT_DATA = REPO / "tests" / "data" / "abi_error_enums.json"
+OUTPUT = REPO / "o2_core" / "_abi_errors.py"
+
+Table = dict[int, tuple[str, tuple[str, ...]]]
 
 
-def error_enums(abi_dir: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
-    """Map every logged enum's logId to (qualified enum name, variant names in order)."""
-    table: dict[int, tuple[str, tuple[str, ...]]] = {}
-    for path in sorted(abi_dir.glob("*.json")):
-        abi = json.loads(path.read_text())
+def logged_error_enums(abi_dir: Path) -> dict[str, Any]:
+    """The ABI-derived data of ``tests/data/abi_error_enums.json``.
+
+    ``{"files": {name: {"sha256", "logged_enums": [{"log_id", "type", "variants"}]}}}``
+    with ``log_id`` a decimal string (logIds exceed 2^53) and ``variants`` in the
+    enum's declaration order, so a variant's index is its discriminant.
+    """
+    paths = sorted(abi_dir.glob("*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no ABI files (*.json) in {abi_dir}")
+    files: dict[str, Any] = {}
+    for path in paths:
+        raw = path.read_bytes()
+        abi = json.loads(raw)
         concrete = {c["concreteTypeId"]: c for c in abi["concreteTypes"]}
         metadata = {m["metadataTypeId"]: m for m in abi["metadataTypes"]}
+        enums = []
         for logged in abi.get("loggedTypes", []):
             ctype = concrete[logged["concreteTypeId"]]
             if not ctype["type"].startswith("enum "):
                 continue
             meta = metadata[ctype["metadataTypeId"]]
-            variants = tuple(c["name"] for c in meta.get("components", []))
-            entry = (ctype["type"].removeprefix("enum "), variants)
-            log_id = int(logged["logId"])
-            if table.setdefault(log_id, entry) != entry:
-                raise ValueError(f"logId {log_id} names two different enums in {path.name}")
+            enums.append(
+                {
+                    "log_id": str(int(logged["logId"])),
+                    "type": ctype["type"],
+                    "variants": [c["name"] for c in meta.get("components", [])],
+                }
+            )
+        files[path.name] = {"sha256": hashlib.sha256(raw).hexdigest(), "logged_enums": enums}
+    return {
+        "_generated_by": "tools/sync_test_data.py from ../shared/abi/*.json; do not edit",
+        "files": files,
+    }
+
+
+def table_from_data(data: dict[str, Any]) -> Table:
+    """Map every logged enum's logId to (qualified enum name, variant names in order)."""
+    table: Table = {}
+    for name, entry in sorted(data["files"].items()):
+        for logged in entry["logged_enums"]:
+            value = (logged["type"].removeprefix("enum "), tuple(logged["variants"]))
+            log_id = int(logged["log_id"])
+            if table.setdefault(log_id, value) != value:
+                raise ValueError(f"logId {log_id} names two different enums in {name}")
     return dict(sorted(table.items()))
 
 
-def render(table: dict[int, tuple[str, tuple[str, ...]]]) -> str:
+def error_enums(abi_dir: Path) -> Table:
+    """The table straight from the ABIs in ``abi_dir``."""
+    return table_from_data(logged_error_enums(abi_dir))
+
+
+def render(table: Table) -> str:
     """Render the generated module's source text."""
     lines = [
         '"""Error enums logged by the O2 contracts, keyed by ABI logId.',
@@ -55,7 +105,34 @@ def render(table: dict[int, tuple[str, tuple[str, ...]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":
-    abi_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ABI_DIR
-    OUTPUT.write_text(render(error_enums(abi_dir)))
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write ``o2_core/_abi_errors.py``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "abi_dir",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_ABI_DIR,
+        help=f"directory of contract ABIs (default {DEFAULT_ABI_DIR})",
+    )
+    parser.add_argument(
+        "--from-data",
+        nargs="?",
+        type=Path,
+        const=DEFAULT_DATA,
+        default=None,
+        metavar="JSON",
+        help=f"render from the ABI-derived test data instead (default {DEFAULT_DATA})",
+    )
+    args = parser.parse_args(argv)
+    if args.from_data is not None:
+        table = table_from_data(json.loads(args.from_data.read_text()))
+    else:
+        table = error_enums(args.abi_dir)
+    OUTPUT.write_text(render(table))
     print(f"wrote {OUTPUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,603 @@
+"""Parallel nonces (PROTOCOL_V05.md §1): the packed U256, the window reply, the local issuer.
+
+An account has two nonce tracks. The sequential one is :class:`o2_core.nonce.NonceTracker`.
+The parallel one is a sliding window of ``NONCE_SESSION_SLIDING_WINDOW_SIZE`` (8) words of
+``NONCE_BITMAP_SIZE`` (128) bits in each of ``MAX_NONCE_SESSION_ID + 1`` (5) lanes: any free
+bit is a valid nonce, so many submissions can be in flight at once.
+
+Everything here is pure: the window is fetched by the caller (``GET /v1/accounts/window``,
+:func:`o2_core.http.get_accounts_window`) and the time is passed in (an injected clock).
+The issuer is an explicit state machine::
+
+    UNSEATED --seat(window)--> SEATED --next_nonce(now)--> SEATED (cursor + 1)
+                               SEATED --seat(window, seen_generation)--> SEATED (re-seated)
+
+Every seat increments ``generation``. A seat that carries the generation its fetch began
+under is refused (a no-op) once another seat has happened since: that is the single-flight
+rule of §1.5, expressed without a lock. :class:`ParallelNonceManager` is the official
+SDK's async wrapper around it (it only awaits the injected fetcher).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .errors import InvalidInput, NonceStateError, ProtocolError
+from .onchain_revert import error_text, is_onchain_already_used, is_onchain_nonce_error
+
+# --- constants (they must match the trade-account contract) ----------------------------
+
+#: Words in the sliding window of one lane.
+NONCE_SESSION_SLIDING_WINDOW_SIZE = 8
+#: Bits in one window word.
+NONCE_BITMAP_SIZE = 128
+#: The highest lane (``nonce_session_id``) the contract accepts.
+MAX_NONCE_SESSION_ID = 4
+#: Default lifetime of an issued nonce, in seconds (its packed timestamp is now + TTL).
+DEFAULT_NONCE_TTL_SECS = 120
+
+_WORD_POSITION_SHIFT = 8
+_TIMESTAMP_SHIFT = 136
+_SESSION_ID_SHIFT = 168
+_RESERVED_SHIFT = 176
+_U8_MASK = 0xFF
+_U32_MASK = 0xFFFF_FFFF
+_U128_MASK = (1 << 128) - 1
+_FULL_WORD = (1 << NONCE_BITMAP_SIZE) - 1
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ParallelNonceError(InvalidInput):
+    """A parallel nonce, or a window to seat from, that cannot be used.
+
+    Raised by the pure core before anything is signed or sent (hence an
+    :class:`~o2_core.errors.InvalidInput`, and so also a ``ValueError``): a field out of
+    range when packing, a value no packing could produce, a window reply for another lane.
+    """
+
+
+class ParallelNonceWindowFull(ParallelNonceError):
+    """The top word of the lane's window is fully consumed: no nonce can be seated.
+
+    Wait for the on-chain window to slide, then resync.
+    """
+
+
+def _int(value: Any, what: str) -> int:
+    if type(value) is not int:  # no bool, no float, no str: an int field must be an int
+        raise ParallelNonceError(f"{what} must be an integer, got {type(value).__name__}")
+    return value
+
+
+# --- the packed nonce ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParallelNonce:
+    """A parallel nonce's fields; :meth:`encode` packs them into the U256 the contract reads.
+
+    Layout (bit ranges, LSB = 0): ``bitmap_position[0:8]``, ``word_position[8:136]``,
+    ``timestamp[136:168]`` (the unix expiry, masked to u32), ``nonce_session_id[168:176]``,
+    reserved ``[176:256)`` (zero). On the wire the packed value is a decimal string
+    (``"parallel_nonce"``); inside signing bytes and typed data it is ``u256be``.
+    """
+
+    nonce_session_id: int
+    timestamp: int
+    word_position: int
+    bitmap_position: int
+
+    def encode(self) -> int:
+        """The packed U256.
+
+        Raises:
+            ParallelNonceError: a field out of range (``timestamp`` is masked to u32, only
+                a negative one is refused), so that a field never bleeds into its neighbour.
+        """
+        bit = _int(self.bitmap_position, "bitmap_position")
+        lane = _int(self.nonce_session_id, "nonce_session_id")
+        word = _int(self.word_position, "word_position")
+        timestamp = _int(self.timestamp, "timestamp")
+        if not 0 <= bit < NONCE_BITMAP_SIZE:
+            raise ParallelNonceError(
+                f"bitmap_position must be in [0, {NONCE_BITMAP_SIZE}), got {bit}"
+            )
+        if not 0 <= lane <= MAX_NONCE_SESSION_ID:
+            raise ParallelNonceError(
+                f"nonce_session_id must be in [0, {MAX_NONCE_SESSION_ID}], got {lane}"
+            )
+        if not 0 <= word <= _U128_MASK:
+            raise ParallelNonceError(f"word_position must fit in 128 bits, got {word}")
+        if timestamp < 0:
+            raise ParallelNonceError(f"timestamp must not be negative, got {timestamp}")
+        return (
+            bit
+            | (word << _WORD_POSITION_SHIFT)
+            | ((timestamp & _U32_MASK) << _TIMESTAMP_SHIFT)
+            | (lane << _SESSION_ID_SHIFT)
+        )
+
+    def to_bytes(self) -> bytes:
+        """The packed value as 32 big-endian bytes (its form inside signed payloads)."""
+        return self.encode().to_bytes(32, "big")
+
+    @property
+    def slot(self) -> tuple[int, int]:
+        """``(word_position, bitmap_position)``: which bit of the lane's window it consumes."""
+        return (self.word_position, self.bitmap_position)
+
+    @staticmethod
+    def decode(nonce: int) -> ParallelNonce:
+        """The fields of a packed nonce; refuses any value :meth:`encode` cannot produce.
+
+        Raises:
+            ParallelNonceError: reserved bits set (also any negative or > 256-bit value),
+                a bitmap position >= 128, or a lane > 4.
+        """
+        nonce = _int(nonce, "a packed parallel nonce")
+        if nonce >> _RESERVED_SHIFT != 0:
+            raise ParallelNonceError("reserved bits must be zero")
+        bit = nonce & _U8_MASK
+        if bit >= NONCE_BITMAP_SIZE:
+            raise ParallelNonceError(f"bitmap_position {bit} >= {NONCE_BITMAP_SIZE}")
+        lane = (nonce >> _SESSION_ID_SHIFT) & _U8_MASK
+        if lane > MAX_NONCE_SESSION_ID:
+            raise ParallelNonceError(f"nonce_session_id {lane} > {MAX_NONCE_SESSION_ID}")
+        return ParallelNonce(
+            nonce_session_id=lane,
+            timestamp=(nonce >> _TIMESTAMP_SHIFT) & _U32_MASK,
+            word_position=(nonce >> _WORD_POSITION_SHIFT) & _U128_MASK,
+            bitmap_position=bit,
+        )
+
+    @staticmethod
+    def parse(value: str | int) -> ParallelNonce:
+        """:meth:`decode` of the wire form (a decimal string) or of the packed integer."""
+        if isinstance(value, str):
+            text = value.strip()
+            if not text.isascii() or not text.isdigit():
+                raise ParallelNonceError(f"a parallel nonce is a decimal string, got {value!r}")
+            value = int(text)
+        return ParallelNonce.decode(value)
+
+
+def check_lane(nonce_session_id: Any) -> int:
+    """``nonce_session_id`` checked to be a lane 0..4 (validate before anything is sent)."""
+    lane = _int(nonce_session_id, "nonce_session_id")
+    if not 0 <= lane <= MAX_NONCE_SESSION_ID:
+        raise ParallelNonceError(
+            f"nonce_session_id must be in [0, {MAX_NONCE_SESSION_ID}], got {lane}"
+        )
+    return lane
+
+
+# --- the window reply (GET /v1/accounts/window) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowSlot:
+    """One slot of the window: the word it currently holds and that word's consumed bits."""
+
+    word_position: int
+    bitmap: int
+
+    def __post_init__(self) -> None:
+        if _int(self.word_position, "word_position") < 0:
+            raise ParallelNonceError(
+                f"word_position must not be negative, got {self.word_position}"
+            )
+        if not 0 <= _int(self.bitmap, "bitmap") <= _FULL_WORD:
+            raise ParallelNonceError(f"a window bitmap is 128 bits, got {self.bitmap}")
+
+
+@dataclass(frozen=True)
+class WindowResponse:
+    """The indexed view of one lane's sliding window: its ``base`` word and the slots.
+
+    ``slots`` is indexed by ``word % 8``; a slot may still hold an older word (recycled by
+    a slide), and a fresh account may have fewer than 8 slots, or none.
+    """
+
+    nonce_session_id: int
+    base: int
+    slots: Sequence[WindowSlot] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        _int(self.nonce_session_id, "nonce_session_id")
+        if _int(self.base, "base") < 0:
+            raise ParallelNonceError(f"the window base must not be negative, got {self.base}")
+        slots = tuple(self.slots)
+        if not all(isinstance(s, WindowSlot) for s in slots):
+            raise ParallelNonceError("window slots must be WindowSlot values")
+        object.__setattr__(self, "slots", slots)
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> WindowResponse:
+        """Parse the reply's JSON object; values are decimal strings or JSON integers.
+
+        Raises:
+            ProtocolError: a missing key, a value that is not a non-negative integer, a
+                bitmap wider than 128 bits.
+        """
+        try:
+            slots = data.get("slots") or []
+            if not isinstance(slots, list):
+                raise ProtocolError("window slots must be a list")
+            return WindowResponse(
+                nonce_session_id=_wire_int(data["nonce_session_id"], "nonce_session_id"),
+                base=_wire_int(data["base"], "base"),
+                slots=tuple(
+                    WindowSlot(
+                        word_position=_wire_int(s["word_position"], "word_position"),
+                        bitmap=_wire_int(s["bitmap"], "bitmap"),
+                    )
+                    for s in slots
+                ),
+            )
+        except ProtocolError:
+            raise
+        except (KeyError, TypeError, AttributeError, ParallelNonceError) as exc:
+            raise ProtocolError(f"malformed window reply: {exc!r}") from exc
+
+    def effective_bitmap(self, word: int) -> int:
+        """The consumed bits of ``word``; 0 when its slot is absent or holds another word."""
+        if not self.slots:
+            return 0
+        index = word % NONCE_SESSION_SLIDING_WINDOW_SIZE
+        if index >= len(self.slots):
+            return 0
+        slot = self.slots[index]
+        return slot.bitmap if slot.word_position == word else 0
+
+    def first_free_position(self) -> tuple[int, int]:
+        """The ``(word, bit)`` strictly after the highest consumed position of the window.
+
+        Not the first hole: a hole may belong to an earlier run of this lane whose later
+        positions already landed, so starting inside it could mint used nonces.
+
+        Raises:
+            ParallelNonceWindowFull: the top word (``base + 7``) is fully consumed.
+        """
+        top = self.base + NONCE_SESSION_SLIDING_WINDOW_SIZE - 1
+        for word in range(top, self.base - 1, -1):
+            bitmap = self.effective_bitmap(word)
+            if bitmap == 0:
+                continue
+            highest = bitmap.bit_length() - 1
+            if highest + 1 < NONCE_BITMAP_SIZE:
+                return (word, highest + 1)
+            if word < top:
+                return (word + 1, 0)
+            raise ParallelNonceWindowFull(
+                "top window word fully consumed; wait for the on-chain window to slide "
+                "before launching"
+            )
+        return (self.base, 0)
+
+
+def _wire_int(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise ProtocolError(f"window {what} must be an integer, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.strip().isdigit():
+        number = int(value)
+    else:
+        raise ProtocolError(f"window {what} must be a decimal integer, got {value!r}")
+    if number < 0:
+        raise ProtocolError(f"window {what} must not be negative, got {number}")
+    return number
+
+
+# --- the issuer: a pure state machine ------------------------------------------------------
+
+
+class IssuerState(Enum):
+    """Where a :class:`ParallelNonceIssuer` is."""
+
+    UNSEATED = "unseated"
+    SEATED = "seated"
+
+
+class ParallelNonceIssuer:
+    """The local issuer of one ``(trade account, lane)``: a cursor over the lane's slots.
+
+    Pure: no I/O, no clock (``now`` is an argument), no locks. ``next_nonce`` hands out the
+    cursor's slot and advances it by one bit (rolling into the next word); the cursor never
+    moves backwards except by :meth:`seat`, and is not bounded by the window top (running
+    past it earns an "out of window" rejection, healed by a resync).
+    """
+
+    __slots__ = ("_bit", "_generation", "_lane", "_ttl", "_word")
+
+    def __init__(self, nonce_session_id: int = 0, ttl_secs: int = DEFAULT_NONCE_TTL_SECS) -> None:
+        self._lane = check_lane(nonce_session_id)
+        if _int(ttl_secs, "ttl_secs") < 0:
+            raise ParallelNonceError(f"ttl_secs must not be negative, got {ttl_secs}")
+        self._ttl = ttl_secs
+        self._word = 0
+        self._bit = 0
+        self._generation = 0
+
+    @property
+    def nonce_session_id(self) -> int:
+        """The lane."""
+        return self._lane
+
+    @property
+    def ttl_secs(self) -> int:
+        """Seconds each issued nonce stays valid."""
+        return self._ttl
+
+    @property
+    def state(self) -> IssuerState:
+        """UNSEATED until the first seat."""
+        return IssuerState.SEATED if self._generation else IssuerState.UNSEATED
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """``(word, bit)`` of the next nonce to issue."""
+        return (self._word, self._bit)
+
+    @property
+    def generation(self) -> int:
+        """How many seats have happened. Read it before a submission; pass it to
+        :meth:`seat` when resyncing after that submission failed."""
+        return self._generation
+
+    def next(self, now: float) -> ParallelNonce:
+        """Issue the cursor's slot, expiring at ``int(now) + ttl_secs``, and advance."""
+        if not self._generation:
+            raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
+        nonce = ParallelNonce(self._lane, int(now) + self._ttl, self._word, self._bit)
+        nonce.encode()  # validate (a cursor past 2^128 words, a negative time) before moving
+        if self._bit + 1 < NONCE_BITMAP_SIZE:
+            self._bit += 1
+        else:
+            self._bit = 0
+            self._word += 1
+        return nonce
+
+    def next_nonce(self, now: float) -> int:
+        """:meth:`next`, packed."""
+        return self.next(now).encode()
+
+    def is_current(self, seen_generation: int) -> bool:
+        """True when no seat has happened since ``seen_generation`` was read."""
+        return seen_generation == self._generation
+
+    def seat(self, window: WindowResponse, seen_generation: int | None = None) -> bool:
+        """Seat the cursor just past the window's highest consumed bit; a new generation.
+
+        Args:
+            window: the lane's window as fetched.
+            seen_generation: :attr:`generation` as read before the fetch (or before the
+                failed submission). When another seat has happened since, the window is
+                no fresher than what that seat used, and re-seating would move the cursor
+                back onto slots already handed out again: the seat is refused. None seats
+                unconditionally.
+
+        Returns:
+            True when seated; False when refused as stale (nothing changes).
+
+        Raises:
+            ParallelNonceError: the window is for another lane.
+            ParallelNonceWindowFull: the window's top word is full (nothing changes).
+        """
+        if window.nonce_session_id != self._lane:
+            raise ParallelNonceError(
+                f"window response carried session id {window.nonce_session_id}, "
+                f"expected {self._lane}"
+            )
+        if seen_generation is not None and seen_generation != self._generation:
+            return False
+        self._word, self._bit = window.first_free_position()
+        self._generation += 1
+        return True
+
+    def __repr__(self) -> str:
+        return (
+            f"ParallelNonceIssuer(lane={self._lane}, cursor={self.cursor}, "
+            f"generation={self._generation})"
+        )
+
+
+# --- the official SDK's manager: async, awaiting only the injected fetcher -------------------
+
+WindowFetcher = Callable[[], Awaitable[WindowResponse]]
+"""Fetches the lane's window (``GET /v1/accounts/window``, parsed)."""
+
+
+class ParallelNonceManager:
+    """The official SDK's issuer of one ``(trade account, lane)``: an async shell over the issuer.
+
+    ``next_nonce()`` is synchronous, does no I/O and is thread-safe. ``init()`` and
+    ``resync_from_chain()`` await only the injected ``window_fetcher``; this module
+    imports no event loop library, so the manager runs under asyncio, trio or anything
+    else that can await the fetcher.
+
+    **Single-flight resync without a lock.** Re-seating moves the cursor *backwards* onto
+    slots the chain has not yet recorded, so two resyncs racing after the same failure
+    could hand one slot to two retries. The official SDK serialises resyncs with an
+    asyncio lock. Here every seat is guarded by the issuer's generation instead:
+
+    1. the generation ``g`` is read *before* fetching (from the caller's
+       ``seen_generation``, read before its failed submission, or, when None, now);
+    2. if ``g`` is already stale, return at once without fetching (someone resynced);
+    3. after the fetch, seat only if the generation is *still* ``g`` (checked and set in
+       one synchronous step, so no await can interleave).
+
+    So at most one seat happens per generation: of several resyncs started under ``g``,
+    the first fetch to complete seats (making ``g + 1``); the others find the generation
+    moved and discard their windows, since seating from them could move the cursor back
+    onto slots the winner's retries already hold (the winner's cursor is past everything
+    its window showed consumed, and only this lane's submitters consume this lane). The
+    difference from the lock is only that a losing fetch is wasted, not avoided. A
+    ``threading.Lock`` guards the synchronous steps (never held across an await) so that
+    threads sharing a manager cannot interleave inside them either.
+
+    Args:
+        window_fetcher: coroutine function returning the lane's :class:`WindowResponse`.
+        nonce_session_id: the lane, 0..4 (checked here, before anything is fetched).
+        ttl_secs: lifetime of each issued nonce.
+        clock: returns the unix time in seconds (injected: the core never reads the clock).
+    """
+
+    def __init__(
+        self,
+        *,
+        window_fetcher: WindowFetcher,
+        nonce_session_id: int = 0,
+        ttl_secs: int = DEFAULT_NONCE_TTL_SECS,
+        clock: Callable[[], float],
+    ) -> None:
+        self._issuer = ParallelNonceIssuer(nonce_session_id, ttl_secs)
+        self._fetch_window = window_fetcher
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def issuer(self) -> ParallelNonceIssuer:
+        """The underlying pure state machine (read it; drive it through the manager)."""
+        return self._issuer
+
+    @property
+    def nonce_session_id(self) -> int:
+        """The lane."""
+        return self._issuer.nonce_session_id
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """``(word, bit)`` of the next nonce."""
+        with self._lock:
+            return self._issuer.cursor
+
+    @property
+    def resync_generation(self) -> int:
+        """Incremented by every seat; read it before a submission, pass it to
+        :meth:`resync_from_chain` if the submission fails."""
+        with self._lock:
+            return self._issuer.generation
+
+    def next_nonce(self) -> int:
+        """Issue the next parallel nonce (packed U256). Thread-safe, no I/O."""
+        with self._lock:
+            return self._issuer.next_nonce(self._clock())
+
+    async def init(self) -> None:
+        """Fetch the window and seat the cursor (a resync that no concurrent one preempts)."""
+        await self.resync_from_chain()
+
+    async def resync_from_chain(self, seen_generation: int | None = None) -> bool:
+        """Re-fetch the window and seat the cursor past its highest consumed bit, once.
+
+        Args:
+            seen_generation: :attr:`resync_generation` read before the failed submission;
+                when a seat has happened since, nothing is fetched and nothing changes.
+                None: resync under the current generation.
+
+        Returns:
+            True when this call seated the cursor; False when another seat made it moot.
+        """
+        with self._lock:
+            current = self._issuer.generation
+        if seen_generation is None:
+            seen_generation = current
+        elif seen_generation != current:
+            return False
+        window = await self._fetch_window()
+        with self._lock:
+            return self._issuer.seat(window, seen_generation)
+
+    def __repr__(self) -> str:
+        return f"ParallelNonceManager({self._issuer!r})"
+
+
+# --- classification of rejections (PROTOCOL_V05 §1.9) --------------------------------------
+
+#: The prefix the API puts on every parallel-nonce rejection, whatever the reason. It says
+#: nothing about whether a retry is safe: never decide on it alone.
+PARALLEL_NONCE_REJECTION_PREFIX = "Parallel nonce is not usable"
+#: API reasons proving nothing executed (a fresh nonce may be tried once after a resync).
+PARALLEL_NONCE_RETRYABLE_REASONS = ("word position out of sliding window", "nonce expired")
+#: API reason for a consumed slot: ambiguous (the submission may have landed). Never retry.
+PARALLEL_NONCE_ALREADY_USED_REASON = "nonce already used"
+#: The sequential track's stale-nonce rejection.
+NONCE_TOO_LOW_MARKER = "Nonce in the request"
+#: The session itself was rejected (one session per account: another one replaced it).
+SESSION_ERROR_MARKERS = ("Invalid session address", "Expired session")
+
+
+def is_parallel_nonce_out_of_window(error: Any) -> bool:
+    """Refused at validation as out of the window or expired: nothing executed, so a resync
+    and one retry with a fresh nonce are safe. The on-chain ``WordPosOutOfWindow`` and
+    ``Expired`` do not count (a reverted transaction consumed gas and may have run)."""
+    text = error_text(error)
+    return any(marker in text for marker in PARALLEL_NONCE_RETRYABLE_REASONS)
+
+
+def is_parallel_nonce_already_used(error: Any) -> bool:
+    """The slot was already consumed, reported by the API or by the contract
+    (``AlreadyUsed`` logged). Never retry: a submission that landed but lost its reply
+    looks exactly like this; heal the cursor (resync) and let the caller decide."""
+    if PARALLEL_NONCE_ALREADY_USED_REASON in error_text(error):
+        return True
+    return is_onchain_already_used(error)
+
+
+def is_nonce_rejection(error: Any) -> bool:
+    """The nonce was refused, for any reason, by the API or the contract, on either track.
+
+    For "is my session dead?" (no: a nonce problem). Not for "may I retry?": use
+    :func:`is_parallel_nonce_out_of_window` and :func:`is_parallel_nonce_already_used`.
+    """
+    text = error_text(error)
+    if PARALLEL_NONCE_REJECTION_PREFIX in text or NONCE_TOO_LOW_MARKER in text:
+        return True
+    return is_onchain_nonce_error(error)
+
+
+def is_nonce_too_low(error: Any) -> bool:
+    """The sequential track's "nonce in the request is less than ..." conflict: re-read it."""
+    return NONCE_TOO_LOW_MARKER in error_text(error)
+
+
+def is_session_error(error: Any) -> bool:
+    """The account rejected the session itself (replaced or expired): create a new one;
+    resyncing nonces would only burn slots."""
+    text = error_text(error)
+    return any(marker in text for marker in SESSION_ERROR_MARKERS)
+
+
+__all__ = [
+    "DEFAULT_NONCE_TTL_SECS",
+    "MAX_NONCE_SESSION_ID",
+    "NONCE_BITMAP_SIZE",
+    "NONCE_SESSION_SLIDING_WINDOW_SIZE",
+    "NONCE_TOO_LOW_MARKER",
+    "PARALLEL_NONCE_ALREADY_USED_REASON",
+    "PARALLEL_NONCE_REJECTION_PREFIX",
+    "PARALLEL_NONCE_RETRYABLE_REASONS",
+    "SESSION_ERROR_MARKERS",
+    "IssuerState",
+    "ParallelNonce",
+    "ParallelNonceError",
+    "ParallelNonceIssuer",
+    "ParallelNonceManager",
+    "ParallelNonceWindowFull",
+    "WindowFetcher",
+    "WindowResponse",
+    "WindowSlot",
+    "check_lane",
+    "is_nonce_rejection",
+    "is_nonce_too_low",
+    "is_parallel_nonce_already_used",
+    "is_parallel_nonce_out_of_window",
+    "is_session_error",
+]
