@@ -168,6 +168,8 @@ class StreamDriver:
         if conn is None:
             await self._connect()
             return
+        if self._outbox:  # frames a cancelled host left unsent
+            await self._send_outbox()
         try:
             text = await conn.receive_text()
         except TransportError as err:
@@ -253,7 +255,7 @@ class StreamDriver:
                 if conn is None:
                     self._outbox.clear()  # a reconnect re-sends every subscription
                     return
-                text = self._outbox.popleft()
+                text = self._outbox[0]  # taken off only once sent: cancellation-safe
                 try:
                     logger.debug("websocket send %s", text)
                     await conn.send_text(text)
@@ -261,6 +263,8 @@ class StreamDriver:
                     self._abort_reason = f"send failed: {err}"
                     await self._close_conn(conn)
                     return
+                if self._outbox and self._outbox[0] is text:
+                    self._outbox.popleft()
 
     async def _close_conn(self, conn: WebSocketConnection) -> None:
         with anyio.move_on_after(self._opts.close_timeout, shield=True):

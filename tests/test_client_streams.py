@@ -261,3 +261,43 @@ def test_a_pong_releases_its_ping_and_every_earlier_one() -> None:
     assert len(pings) == 0 and pings.drain() == []
     pings.add("w4")
     assert pings.drain() == ["w4"] and len(pings) == 0
+
+
+async def test_frames_survive_a_hosting_consumer_leaving_mid_send() -> None:
+    """Without ``async with``, a waiting consumer hosts the reader; when it gets its item
+    (here: the CONNECTED event) it stops hosting, possibly while the reader is sending the
+    subscribe frames. Nothing sent must be lost: the next host sends what is left."""
+    transport = Scripted()
+    client = client_for(transport)
+
+    class SlowConn(Conn):
+        async def send_text(self, text: str) -> None:
+            await anyio.sleep(0.02)  # the host leaves while this send is in flight
+            await super().send_text(text)
+
+    async def connect(url: str, timeout: float) -> Conn:
+        conn = SlowConn(True)
+        transport.conns.append(conn)
+        return conn
+
+    transport.connect_websocket = connect  # type: ignore[method-assign]
+    got: list[Any] = []
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+
+            async def lifecycle() -> None:
+                async for _ in client.stream_lifecycle():
+                    pass
+
+            async def consume_depth() -> None:
+                async for update in client.stream_depth(MARKET):
+                    got.append(update)
+                    return
+
+            tg.start_soon(lifecycle)
+            tg.start_soon(consume_depth)
+            await until(lambda: transport.conns and transport.conns[0].sent)
+            transport.conns[0].push(depth(5, snapshot=True))
+            await until(lambda: got)
+            await client.close()
+    assert transport.conns[0].sent[0]["action"] == "subscribe_depth" and got[0].is_snapshot
