@@ -40,8 +40,8 @@ async def main(network: Network, config: NetworkConfig | None, pair: str | None)
 
         depth = await client.get_depth(market.pair)
         best_ask = depth.best_ask.price if depth.best_ask else None
-        price = market.format_price(best_ask) * Decimal("0.5") if best_ask else Decimal("0.05")
-        price = market.format_price(market.scale_price(price))
+        price = market.price_decimal(best_ask) * Decimal("0.5") if best_ask else Decimal("0.05")
+        price = market.price_decimal(market.scale_price(price))
         quantity = Decimal(100)
 
         sell = await client.create_order(
@@ -61,8 +61,8 @@ async def main(network: Network, config: NetworkConfig | None, pair: str | None)
             trades = await client.get_trades(market.pair, count=5)
             if trades:
                 qty, px = (
-                    market.format_quantity(trades[0].quantity),
-                    market.format_price(trades[0].price),
+                    market.quantity_decimal(trades[0].quantity),
+                    market.price_decimal(trades[0].price),
                 )
                 show("last trade", f"{qty:f} @ {px:f}")
             decimals = {a.symbol: a.decimals for mk in markets for a in (mk.base, mk.quote)}

@@ -21,6 +21,7 @@ from . import typed_data
 from .crypto import hex0x, parse_hex, sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
+from .wire import dec_hook
 
 MAX_ACTIONS = 5
 MAX_GROUPS = 5
@@ -341,7 +342,7 @@ def call_of_wire(action: WireAction, ctx: MarketContext) -> enc.Call:
 
 def decode_wire_actions(actions_json: Any) -> list[WireAction]:
     """Typed wire actions from their JSON form (a list of ``{"Kind": {...}}``)."""
-    return msgspec.convert(actions_json, list[WireAction], strict=False, dec_hook=m._dec_hook)
+    return msgspec.convert(actions_json, list[WireAction], strict=False, dec_hook=dec_hook)
 
 
 # --- signing and bodies --------------------------------------------------------------

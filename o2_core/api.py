@@ -157,12 +157,12 @@ class O2Api:
     async def get_market_summary(self, market_id: str) -> MarketSummary:
         """``GET /v1/markets/summary``."""
         request = http.get_market_summary(self.config.api_base, market_id)
-        return await self.fetch(request, _as(MarketSummary))
+        return await self.fetch(request, http.decode_summary)
 
     async def get_market_ticker(self, market_id: str) -> MarketTicker:
         """``GET /v1/markets/ticker`` (an object, or the live API's one-item list)."""
         request = http.get_market_ticker(self.config.api_base, market_id)
-        return await self.fetch(request, http.decode_ticker)
+        return await self.fetch(request, lambda body: http.decode_ticker(body, market_id))
 
     async def get_depth(
         self, market_id: str, precision: int = 10, limit: int | None = None

@@ -97,12 +97,12 @@ class O2Client:
     Args:
         network: a built-in deployment (``Network.LOCAL`` is the embedded simulator).
         custom_config: endpoints of another deployment; overrides ``network``.
+        action_timeout_seconds: seconds a signed submission may take (one attempt).
         transport: how requests travel; default: the subclass's
             :attr:`default_transport_factory`, else an installed transport chosen by
             :func:`~o2_core.transport.default_transport` (httpx for real networks,
             in-memory for ``Network.LOCAL``), made on first use.
         request_timeout: seconds a read may take, per attempt.
-        action_timeout: seconds a signed submission may take (one attempt).
         max_retries: retries of a read after connection errors, 5xx and rate limits
             (and of a rate-limited submission, which the server did not process).
         backoff_base: the first retry delay in seconds (then doubling, jittered).
@@ -125,10 +125,10 @@ class O2Client:
         self,
         network: Network = Network.TESTNET,
         custom_config: NetworkConfig | None = None,
-        transport: Transport | None = None,
+        action_timeout_seconds: float = 30.0,
         *,
+        transport: Transport | None = None,
         request_timeout: float = 10.0,
-        action_timeout: float = 30.0,
         max_retries: int = 3,
         backoff_base: float = 0.25,
         backoff_cap: float = 8.0,
@@ -144,7 +144,7 @@ class O2Client:
             transport_factory=type(self).default_transport_factory,
             policy=RetryPolicy(max_retries=max_retries, base=backoff_base, cap=backoff_cap),
             request_timeout=request_timeout,
-            action_timeout_seconds=action_timeout,
+            action_timeout_seconds=action_timeout_seconds,
             rand=rand,
         )
         self._clock = clock
@@ -246,13 +246,13 @@ class O2Client:
         """All markets (fetched once, then cached for the client's lifetime)."""
         return list((await self._markets()).markets)
 
-    async def get_market(self, market: str | Market) -> Market:
+    async def get_market(self, symbol_pair: str | Market) -> Market:
         """One market by pair (``"fFUEL/fUSDC"``), market_id or contract_id.
 
         Raises:
             MarketNotFound: no such market.
         """
-        return await self._market(market)
+        return await self._market(symbol_pair)
 
     async def get_depth(
         self, market: str | Market, precision: int = 1, limit: int | None = None
@@ -600,6 +600,8 @@ class O2Client:
     ) -> ActionsResponse:
         check_batch(groups)
         check_session_alive(session, self._clock())
+        if session.owner_address is None:
+            raise InvalidInput("this SessionInfo has no owner_address: give it when restoring")
         base, owner = self._config.api_base, str(session.owner_address)
 
         def build(nonce: int) -> Request:

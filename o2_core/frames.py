@@ -34,8 +34,8 @@ from .models import (
     Trade,
     TradeUpdate,
 )
-from .models import _dec_hook as _models_dec_hook
 from .subscriptions import Key, Subscription
+from .wire import dec_hook as wire_dec_hook
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -151,7 +151,7 @@ class FrameDecoder:
                     ids.update(self._pinned)
                 ids[obj] = ident
             return ident
-        return _models_dec_hook(kind, obj)
+        return wire_dec_hook(kind, obj)
 
     def clear_cache(self) -> None:
         """Forget the cached ids (but the pinned ones)."""

@@ -441,15 +441,25 @@ def decode_depth(body: bytes) -> m.DepthSnapshot:
     return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
 
 
-def decode_ticker(body: bytes) -> m.MarketTicker:
-    """``/v1/markets/ticker``: an object, or a one-item list on the live API."""
-    reply = m.decode(body, m.MarketTicker | list[m.MarketTicker])  # type: ignore[arg-type]
+def decode_ticker(body: bytes, market_id: str | None = None) -> m.MarketTicker:
+    """``/v1/markets/ticker``: an object, or (the live API) a one-item list of one.
+
+    ``market_id`` fills in a reply that does not name its market.
+    """
+    reply = m.decode(body, dict[str, Any] | list[dict[str, Any]])  # type: ignore[arg-type]
     if isinstance(reply, list):
         if not reply:
             raise ProtocolError("the ticker reply is an empty list")
-        first: m.MarketTicker = reply[0]
-        return first
-    return reply
+        reply = reply[0]
+    ticker = m.MarketTicker(reply)
+    if market_id is not None and not ticker.get("market_id"):
+        ticker["market_id"] = str(market_id)
+    return ticker
+
+
+def decode_summary(body: bytes) -> m.MarketSummary:
+    """``/v1/markets/summary``: the reply as a dict with typed reads."""
+    return m.MarketSummary(m.decode(body, dict[str, Any]))
 
 
 def decode_trades(body: bytes) -> list[m.Trade]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .ids import Identity
+from .identity import Identity
 from .markets import NumericInput
 
 

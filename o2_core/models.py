@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
-from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 
+from . import crypto
 from . import markets as _m
-from .errors import ProtocolError, excerpt
-from .ids import AddressIdentity, ContractIdentity, Id, Identity, b256
+from .errors import InvalidInput, ProtocolError
+from .identity import AddressIdentity, ContractIdentity, Identity
 from .inputs import (
     Action,
     AnyOrderType,
@@ -36,13 +35,14 @@ from .inputs import (
     UserAction,
 )
 from .markets import ChainInt, NumericInput
+from .wire import Id, Model, b256, decode, decoder, encode
 
 T = TypeVar("T")
 
 # --- markets -------------------------------------------------------------------------
 
 
-class MarketAsset(msgspec.Struct, frozen=True):
+class MarketAsset(Model, frozen=True):
     """One side of a market: an asset with its decimals and price/quantity precision."""
 
     symbol: str
@@ -51,7 +51,7 @@ class MarketAsset(msgspec.Struct, frozen=True):
     max_precision: int
 
 
-class Market(msgspec.Struct, frozen=True):
+class Market(Model, frozen=True):
     """A market (order book): ids, fees, rules, and its base and quote assets."""
 
     contract_id: Id
@@ -92,19 +92,29 @@ class Market(msgspec.Struct, frozen=True):
             self.min_order,
         )
 
-    def format_price(self, chain_value: int) -> Decimal:
-        """Chain price to an exact human Decimal."""
+    def price_decimal(self, chain_value: int) -> Decimal:
+        """Chain price to its exact human value."""
         return _m.format_units(chain_value, self.quote.decimals)
 
-    def format_quantity(self, chain_value: int) -> Decimal:
-        """Chain quantity to an exact human Decimal."""
+    def quantity_decimal(self, chain_value: int) -> Decimal:
+        """Chain quantity to its exact human value."""
         return _m.format_units(chain_value, self.base.decimals)
+
+    def format_price(self, chain_value: int) -> float:
+        """Chain price to a human float, as o2-sdk gives it (:meth:`price_decimal` is
+        exact)."""
+        return float(self.price_decimal(chain_value))
+
+    def format_quantity(self, chain_value: int) -> float:
+        """Chain quantity to a human float, as o2-sdk gives it (:meth:`quantity_decimal`
+        is exact)."""
+        return float(self.quantity_decimal(chain_value))
 
 
 _ZERO_ID = Id("0x" + "00" * 32)
 
 
-class MarketsResponse(msgspec.Struct, frozen=True):
+class MarketsResponse(Model, frozen=True):
     """``GET /v1/markets``: registry ids, chain id and every market."""
 
     markets: list[Market]
@@ -121,50 +131,104 @@ class MarketsResponse(msgspec.Struct, frozen=True):
         return int(text, 16) if text.startswith("0x") else int(text)
 
 
-class MarketSummary(msgspec.Struct, frozen=True):
-    """``GET /v1/markets/summary``."""
+def _int_field(*keys: str) -> property:
+    def read(self: _RawReply) -> int | None:
+        value = self._number(keys)
+        if value is None:
+            return None
+        if value != value.to_integral_value():
+            raise ProtocolError(f"{type(self).__name__}[{keys[0]!r}] is not an integer")
+        return int(value)
 
-    market_id: Id
-    high_price: int | None = None
-    low_price: int | None = None
-    last_price: int | None = None
-    volume_24h: int | None = None
-    change_24h: Decimal | None = None
+    return property(read, doc=f"``{keys[0]}`` as an integer (None when absent).")
 
 
-class MarketTicker(msgspec.Struct, frozen=True):
-    """``GET /v1/markets/ticker``: 24h statistics of one market (chain integers)."""
+def _decimal_field(*keys: str) -> property:
+    def read(self: _RawReply) -> Decimal | None:
+        return self._number(keys)
 
-    market_id: Id | None = None
-    high: int | None = None
-    low: int | None = None
-    bid: int | None = None
-    bid_volume: int | None = None
-    ask: int | None = None
-    ask_volume: int | None = None
-    open: int | None = None
-    close: int | None = None
-    last: int | None = None
-    previous_close: int | None = None
-    change: int | None = None
-    percentage: Decimal | None = None
-    average: Decimal | None = None
-    base_volume: int | None = None
-    quote_volume: int | None = None
-    timestamp: int | None = None
+    return property(read, doc=f"``{keys[0]}`` as an exact Decimal (None when absent).")
+
+
+class _RawReply(dict[str, Any]):
+    """A reply kept as the exchange sent it (a ``dict``, as o2-sdk returns it), with
+    typed reads of the fields we know (chain integers, exact decimals)."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The reply itself (o2-sdk's ``.data``)."""
+        return self
+
+    @property
+    def market_id(self) -> Id | None:
+        """The market id, when the reply has one."""
+        value = self.get("market_id")
+        return Id(value) if isinstance(value, str) and value else None
+
+    def _number(self, keys: tuple[str, ...]) -> Decimal | None:
+        for key in keys:
+            value = self.get(key)
+            if value is None:
+                continue
+            number = None
+            if isinstance(value, (int, str, float)) and not isinstance(value, bool):
+                try:
+                    number = Decimal(str(value))
+                except ArithmeticError:
+                    number = None
+            if number is None or not number.is_finite():
+                raise ProtocolError(f"{type(self).__name__}[{key!r}] is not a number: {value!r}")
+            return number
+        return None
+
+
+class MarketSummary(_RawReply):
+    """``GET /v1/markets/summary``: the reply as a dict, with typed reads."""
+
+    high_price = _int_field("high_price")
+    low_price = _int_field("low_price")
+    last_price = _int_field("last_price")
+    volume_24h = _int_field("volume_24h")
+    change_24h = _decimal_field("change_24h")
+
+
+class MarketTicker(_RawReply):
+    """``GET /v1/markets/ticker``: the reply as a dict (o2-sdk's ``get_ticker`` gives the
+    dict), with typed reads of both the live field names (``last_price``, ``best_bid``,
+    ``best_ask``) and PROTOCOL.md's (``last``, ``bid``, ``ask`` ...)."""
+
+    last_price = _int_field("last_price", "last")
+    best_bid = _int_field("best_bid", "bid")
+    best_ask = _int_field("best_ask", "ask")
+    last = _int_field("last", "last_price")
+    bid = _int_field("bid", "best_bid")
+    ask = _int_field("ask", "best_ask")
+    bid_volume = _int_field("bid_volume")
+    ask_volume = _int_field("ask_volume")
+    high = _int_field("high")
+    low = _int_field("low")
+    open = _int_field("open")
+    close = _int_field("close")
+    previous_close = _int_field("previous_close")
+    change = _int_field("change")
+    percentage = _decimal_field("percentage")
+    average = _decimal_field("average")
+    base_volume = _int_field("base_volume")
+    quote_volume = _int_field("quote_volume")
+    timestamp = _int_field("timestamp")
 
 
 # --- depth ---------------------------------------------------------------------------
 
 
-class DepthLevel(msgspec.Struct, frozen=True, gc=False):
+class DepthLevel(Model, frozen=True, gc=False):
     """One resting level of a snapshot: chain price and the ABSOLUTE quantity there."""
 
     price: int
     quantity: int
 
 
-class DepthChange(msgspec.Struct, frozen=True, gc=False):
+class DepthChange(Model, frozen=True, gc=False):
     """One change from the incremental depth stream: a SIGNED RELATIVE quantity.
 
     Positive when liquidity is added, negative when a fill or a cancel removes some: add
@@ -176,7 +240,7 @@ class DepthChange(msgspec.Struct, frozen=True, gc=False):
     quantity: int
 
 
-class DepthSnapshot(msgspec.Struct, frozen=True):
+class DepthSnapshot(Model, frozen=True):
     """A whole book (``GET /v1/depth``, and the depth stream's snapshots): absolute levels,
     bids best (highest) first, asks best (lowest) first."""
 
@@ -211,7 +275,7 @@ def _price(level: DepthLevel) -> int:
     return level.price
 
 
-class DepthChanges(msgspec.Struct, frozen=True):
+class DepthChanges(Model, frozen=True):
     """Both sides of one incremental depth update (wire ``buys``/``sells``)."""
 
     bids: tuple[DepthChange, ...] = msgspec.field(default=(), name="buys")
@@ -228,7 +292,7 @@ class DepthChanges(msgspec.Struct, frozen=True):
         return self.asks
 
 
-class DepthUpdate(msgspec.Struct, frozen=True):
+class DepthUpdate(Model, frozen=True):
     """One depth-stream message.
 
     A snapshot (``is_snapshot``: on subscribing, after every reconnect and every resync)
@@ -246,7 +310,7 @@ class DepthUpdate(msgspec.Struct, frozen=True):
 # --- accounts, sessions --------------------------------------------------------------
 
 
-class TradeAccount(msgspec.Struct, frozen=True):
+class TradeAccount(Model, frozen=True):
     """The on-chain trading account record."""
 
     owner: Identity
@@ -255,7 +319,7 @@ class TradeAccount(msgspec.Struct, frozen=True):
     synced_with_network: bool | None = None
 
 
-class AccountSession(msgspec.Struct, frozen=True):
+class AccountSession(Model, frozen=True):
     """The session currently registered on an account, as ``GET /v1/accounts`` shows it."""
 
     session_id: Identity | str | None = None
@@ -263,7 +327,7 @@ class AccountSession(msgspec.Struct, frozen=True):
     contract_ids: list[Id] = msgspec.field(default_factory=list)
 
 
-class AccountInfo(msgspec.Struct, frozen=True):
+class AccountInfo(Model, frozen=True):
     """``GET /v1/accounts``: the trading account of an owner, or none."""
 
     trade_account_id: Id | None = None
@@ -281,14 +345,14 @@ class AccountInfo(msgspec.Struct, frozen=True):
         return self.trade_account.nonce if self.trade_account is not None else 0
 
 
-class AccountCreateResponse(msgspec.Struct, frozen=True):
+class AccountCreateResponse(Model, frozen=True):
     """``POST /v1/accounts``."""
 
     trade_account_id: Id
     nonce: int = 0
 
 
-class SessionResponse(msgspec.Struct, frozen=True):
+class SessionResponse(Model, frozen=True):
     """``PUT /v1/session``."""
 
     tx_id: Id
@@ -301,12 +365,29 @@ class SessionResponse(msgspec.Struct, frozen=True):
 class SessionInfo:
     """An active trading session: the session key, its account, markets and expiry.
 
+    Built by ``create_session``; to restore a saved one, pass what was saved (as with
+    o2-sdk): the session id, account, contract ids, expiry, the session key as
+    ``session_private_key`` (32 bytes or hex; a wallet is accepted too) and the owner.
     The session key never appears in ``repr``.
+
+    Args:
+        session_id: the session key's identity (``AddressIdentity(session address)``).
+        trade_account_id: the trading account.
+        contract_ids: the order-book contracts the session may trade on.
+        session_expiry: unix seconds.
+        session_private_key: the session key (bytes, hex, or a ``Wallet``-like signer).
+        owner_address: the account owner's B256 address.
+        nonce: the sequential nonce last seen.
+        nonce_manager: the parallel-nonce issuer of a parallel session (None: sequential).
+
+    Raises:
+        InvalidInput: a bad id, key or expiry.
     """
 
     __slots__ = (
         "contract_ids",
         "nonce",
+        "nonce_manager",
         "owner_address",
         "session_expiry",
         "session_id",
@@ -319,22 +400,41 @@ class SessionInfo:
         session_id: Identity,
         trade_account_id: str,
         contract_ids: list[str],
-        session_expiry: int,
-        session_wallet: Any,
-        owner_address: str,
+        session_expiry: int | str,
+        session_private_key: bytes | str | crypto.Wallet | None = None,
+        owner_address: str | None = None,
         nonce: int = 0,
+        nonce_manager: Any = None,
+        *,
+        session_wallet: crypto.Wallet | None = None,
     ) -> None:
+        key = session_wallet if session_wallet is not None else session_private_key
+        if key is None:
+            raise InvalidInput("a SessionInfo needs its session key (session_private_key=)")
+        if not isinstance(session_id, Identity):
+            raise InvalidInput("session_id must be an Identity (AddressIdentity(address))")
+        # a wallet, or anything that signs like one (raw_sign + b256_address)
+        signs = hasattr(key, "raw_sign") and hasattr(key, "b256_address")
+        wallet = key if signs else crypto.Wallet(key)  # type: ignore[arg-type]
+        self.session_wallet: crypto.Wallet = wallet  # type: ignore[assignment]
+        if session_id.value != self.session_wallet.b256_address:
+            raise InvalidInput("session_id is not the address of the session key")
         self.session_id = session_id
         self.trade_account_id = b256(trade_account_id, "trade_account_id")
         self.contract_ids = [b256(c, "contract id") for c in contract_ids]
-        self.session_expiry = int(session_expiry)
-        self.session_wallet = session_wallet
-        self.owner_address = b256(owner_address, "owner address")
+        try:
+            self.session_expiry = int(session_expiry)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"session_expiry must be unix seconds, got {session_expiry!r}"
+            ) from None
+        self.owner_address = None if owner_address is None else b256(owner_address, "owner")
         self.nonce = nonce
+        self.nonce_manager = nonce_manager
 
     @property
     def session_private_key(self) -> bytes:
-        """The session key's 32-byte secret."""
+        """The session key's 32-byte secret (save it to restore the session later)."""
         return bytes(self.session_wallet.private_key)
 
     @property
@@ -357,7 +457,7 @@ class SessionInfo:
 # --- orders, trades, balances --------------------------------------------------------
 
 
-class Order(msgspec.Struct, frozen=True):
+class Order(Model, frozen=True):
     """An order as the exchange reports it. Open while ``close`` is false."""
 
     order_id: Id
@@ -381,7 +481,7 @@ class Order(msgspec.Struct, frozen=True):
         return not self.close
 
 
-class OrdersResponse(msgspec.Struct):
+class OrdersResponse(Model, frozen=True):
     """``GET /v1/orders``."""
 
     orders: list[Order] = msgspec.field(default_factory=list)
@@ -389,13 +489,13 @@ class OrdersResponse(msgspec.Struct):
     market_id: Id | None = None
 
 
-class OrderReply(msgspec.Struct):
+class OrderReply(Model, frozen=True):
     """``GET /v1/order``."""
 
     order: Order
 
 
-class Trade(msgspec.Struct, frozen=True):
+class Trade(Model, frozen=True):
     """A trade. ``side`` is the maker's side; ``trader_side`` (maker/taker/both) only in
     account-scoped queries; ``timestamp`` in milliseconds."""
 
@@ -411,14 +511,14 @@ class Trade(msgspec.Struct, frozen=True):
     market_id: Id | None = None
 
 
-class TradesResponse(msgspec.Struct):
+class TradesResponse(Model, frozen=True):
     """``GET /v1/trades`` and ``/v1/trades_by_account``."""
 
     trades: list[Trade] = msgspec.field(default_factory=list)
     market_id: Id | None = None
 
 
-class OrderBookBalance(msgspec.Struct, frozen=True):
+class OrderBookBalance(Model, frozen=True):
     """Funds of one account inside one order-book contract."""
 
     locked: int = 0
@@ -426,7 +526,7 @@ class OrderBookBalance(msgspec.Struct, frozen=True):
     fee: int = 0
 
 
-class Balance(msgspec.Struct, frozen=True):
+class Balance(Model, frozen=True):
     """``GET /v1/balance``: one asset of one account.
 
     ``total_unlocked`` already includes ``trading_account_balance``.
@@ -453,7 +553,7 @@ class Balance(msgspec.Struct, frozen=True):
         return self.total_unlocked + self.total_locked
 
 
-class Bar(msgspec.Struct, frozen=True):
+class Bar(Model, frozen=True):
     """One OHLCV candle; ``timestamp`` in milliseconds."""
 
     open: int = 0
@@ -475,7 +575,7 @@ class Bar(msgspec.Struct, frozen=True):
         return self.buy_volume + self.sell_volume
 
 
-class BarsResponse(msgspec.Struct, frozen=True):
+class BarsResponse(Model, frozen=True):
     """``GET /v1/bars`` when wrapped in an object."""
 
     bars: list[Bar] = msgspec.field(default_factory=list)
@@ -484,7 +584,7 @@ class BarsResponse(msgspec.Struct, frozen=True):
 # --- action, withdraw and analytics replies ------------------------------------------
 
 
-class ActionsResponse(msgspec.Struct):
+class ActionsResponse(Model, frozen=True):
     """``POST /v1/session/actions``: ``tx_id`` on success, created ``orders`` if asked."""
 
     tx_id: Id | None = None
@@ -500,7 +600,7 @@ class ActionsResponse(msgspec.Struct):
         return self.tx_id is not None
 
 
-class WithdrawResponse(msgspec.Struct):
+class WithdrawResponse(Model, frozen=True):
     """``POST /v1/accounts/withdraw``."""
 
     tx_id: Id | None = None
@@ -512,7 +612,7 @@ class WithdrawResponse(msgspec.Struct):
         return self.tx_id is not None
 
 
-class WhitelistResponse(msgspec.Struct, frozen=True):
+class WhitelistResponse(Model, frozen=True):
     """``POST /analytics/v1/whitelist``."""
 
     success: bool = False
@@ -520,7 +620,7 @@ class WhitelistResponse(msgspec.Struct, frozen=True):
     already_whitelisted: bool = msgspec.field(default=False, name="alreadyWhitelisted")
 
 
-class ReferralInfo(msgspec.Struct, frozen=True):
+class ReferralInfo(Model, frozen=True):
     """``GET /analytics/v1/referral/code-info``."""
 
     valid: bool = False
@@ -528,7 +628,7 @@ class ReferralInfo(msgspec.Struct, frozen=True):
     is_active: bool | None = msgspec.field(default=None, name="isActive")
 
 
-class FaucetResponse(msgspec.Struct, frozen=True):
+class FaucetResponse(Model, frozen=True):
     """The faucet's reply: ``message`` on success, ``error`` otherwise (e.g. cooldown)."""
 
     message: str | None = None
@@ -540,7 +640,7 @@ class FaucetResponse(msgspec.Struct, frozen=True):
         return self.error is None and self.message is not None
 
 
-class AggregatedAsset(msgspec.Struct, frozen=True):
+class AggregatedAsset(Model, frozen=True):
     """``GET /v1/aggregated/assets`` entry."""
 
     id: str
@@ -551,7 +651,7 @@ class AggregatedAsset(msgspec.Struct, frozen=True):
 # --- stream updates ------------------------------------------------------------------
 
 
-class OrderUpdate(msgspec.Struct, frozen=True):
+class OrderUpdate(Model, frozen=True):
     """An orders-stream message (immutable: consumers may share it)."""
 
     orders: tuple[Order, ...] = ()
@@ -559,7 +659,7 @@ class OrderUpdate(msgspec.Struct, frozen=True):
     seen_timestamp: int | None = None
 
 
-class TradeUpdate(msgspec.Struct, frozen=True):
+class TradeUpdate(Model, frozen=True):
     """A trades-stream message (immutable: consumers may share it)."""
 
     market_id: Id
@@ -568,7 +668,7 @@ class TradeUpdate(msgspec.Struct, frozen=True):
     seen_timestamp: int | None = None
 
 
-class BalanceEntry(msgspec.Struct, frozen=True):
+class BalanceEntry(Model, frozen=True):
     """One account/asset balance in a balances-stream message."""
 
     identity: Identity | None = None
@@ -579,7 +679,7 @@ class BalanceEntry(msgspec.Struct, frozen=True):
     order_books: dict[str, OrderBookBalance] = msgspec.field(default_factory=dict)
 
 
-class BalanceUpdate(msgspec.Struct, frozen=True):
+class BalanceUpdate(Model, frozen=True):
     """A balances-stream message (immutable: consumers may share it)."""
 
     balance: tuple[BalanceEntry, ...] = ()
@@ -587,7 +687,7 @@ class BalanceUpdate(msgspec.Struct, frozen=True):
     seen_timestamp: int | None = None
 
 
-class NonceUpdate(msgspec.Struct, frozen=True):
+class NonceUpdate(Model, frozen=True):
     """A nonce-stream message."""
 
     contract_id: Id
@@ -605,52 +705,6 @@ class MarketActionGroup:
 
     market: str | Market
     actions: list[UserAction] = field(default_factory=list)
-
-
-# --- decoding and encoding -----------------------------------------------------------
-
-
-def _dec_hook(kind: type, obj: Any) -> Any:
-    if kind is Id:
-        if not isinstance(obj, str):
-            raise ValueError(f"expected a hex string, got {type(obj).__name__}")
-        return Id(obj)
-    raise NotImplementedError(f"no decoder for {kind!r}")
-
-
-def _enc_hook(obj: Any) -> Any:
-    if isinstance(obj, Id):
-        return str(obj)
-    if isinstance(obj, Enum):
-        return obj.value
-    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
-
-
-@cache
-def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
-    """A cached lax JSON decoder for ``kind`` (strings accepted for numbers)."""
-    return msgspec.json.Decoder(kind, dec_hook=_dec_hook, strict=False)
-
-
-def decode(data: bytes | str, kind: type[T]) -> T:
-    """Decode JSON ``data`` into ``kind``; malformed input raises :class:`ProtocolError`."""
-    try:
-        result: T = decoder(cast(Any, kind)).decode(data)
-        return result
-    except (msgspec.DecodeError, ValueError, TypeError, RecursionError) as err:
-        # ValueError covers invalid UTF-8 and our own InvalidInput; RecursionError absurd nesting
-        head = data[:80] if isinstance(data, str) else excerpt(bytes(data), 80)
-        raise ProtocolError(
-            f"cannot decode {getattr(kind, '__name__', kind)}: {err} (body starts {head!r})"
-        ) from err
-
-
-_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
-
-
-def encode(value: Any) -> bytes:
-    """JSON bytes of a model (or any msgspec-encodable value)."""
-    return _encoder.encode(value)
 
 
 __all__ = [
@@ -690,6 +744,7 @@ __all__ = [
     "MarketSummary",
     "MarketTicker",
     "MarketsResponse",
+    "Model",
     "NonceUpdate",
     "NumericInput",
     "Order",
@@ -714,5 +769,6 @@ __all__ = [
     "WithdrawResponse",
     "b256",
     "decode",
+    "decoder",
     "encode",
 ]

@@ -175,5 +175,9 @@ def test_market_model_helpers() -> None:
     market.validate_order(price, adjusted)
     with pytest.raises(OrderRuleError):
         market.validate_order(price, 1)
-    assert market.format_price(price) == Decimal("0.012300")
-    assert market.format_quantity(adjusted) == Decimal(adjusted).scaleb(-9)
+    assert market.price_decimal(price) == Decimal("0.012300")
+    assert market.quantity_decimal(adjusted) == Decimal(adjusted).scaleb(-9)
+    # o2-sdk's float forms, for the arithmetic bots do with them
+    assert market.format_price(price) == 0.0123 and isinstance(market.format_price(1), float)
+    assert market.format_price(price) * 0.5 == 0.00615
+    assert market.format_quantity(1_500_000_000) == 1.5

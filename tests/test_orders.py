@@ -70,13 +70,16 @@ DIRECTORY = MarketDirectory(
 CTX = DIRECTORY.context(FUEL)
 
 
+SESSION_KEY = crypto.Wallet("0x" + "5a" * 32)
+
+
 def session(markets: list[Market] | None = None, expiry: int = 2_000_000_000) -> SessionInfo:
     return SessionInfo(
-        session_id=Identity(address=Id("0x" + "5a" * 32)),
+        session_id=Identity(address=Id(SESSION_KEY.b256_address)),
         trade_account_id=TA,
         contract_ids=[str(mk.contract_id) for mk in (markets or [FUEL])],
         session_expiry=expiry,
-        session_wallet=crypto.Wallet("0x" + "5a" * 32),
+        session_wallet=SESSION_KEY,
         owner_address="0x" + "11" * 32,
     )
 

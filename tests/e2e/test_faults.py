@@ -110,7 +110,7 @@ async def test_dropped_connections(make_client, engine) -> None:
 
 
 async def test_malformed_bodies_and_slow_replies(make_client, engine) -> None:
-    async with make_client(backoff_base=0.01, action_timeout=0.5) as client:
+    async with make_client(backoff_base=0.01, action_timeout_seconds=0.5) as client:
         session = await setup(client)
         with engine() as ex:
             ex.faults.malformed("/v1/balance", count=1)

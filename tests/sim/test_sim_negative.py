@@ -39,9 +39,11 @@ def test_wrong_session_key(armed) -> None:
         trade_account_id=trader.trade_account_id,
         contract_ids=trader.session.contract_ids,
         session_expiry=trader.session.session_expiry,
-        session_wallet=crypto.generate_wallet(),
+        session_wallet=trader.session.session_wallet,
         owner_address=trader.owner.b256_address,
     )
+    # the SDK refuses such a session; the exchange must refuse it too
+    impostor.session_wallet = crypto.generate_wallet()
     request = sim.actions_request(
         trader, [(P, [sim.create(P, "Buy", 50_000, 100 * FUEL)])], session=impostor
     )

@@ -230,7 +230,7 @@ def test_ticker_and_summary(sim: Sim) -> None:
     )
     assert tick.change == 200 and tick.percentage == Decimal("0.40")
     assert tick.base_volume == 120 * FUEL and tick.quote_volume == 2_000_000 + 2_004_000 + 2_008_000
-    summary = m.decode(sim.send(http.get_market_summary(BASE, mid)).body, m.MarketSummary)
+    summary = http.decode_summary(sim.send(http.get_market_summary(BASE, mid)).body)
     assert summary.last_price == 50_200 and summary.volume_24h == 120 * FUEL
     sim.clock.advance(86_401)
     later = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
