@@ -70,7 +70,8 @@ class SimConfig:
     ``require_whitelist`` makes orders of non-whitelisted accounts revert with
     ``OrderCreationError::TraderNotWhiteListed``. ``depth_updates`` is ``"total"`` (each
     level of a depth update is the new total, PROTOCOL.md §6) or ``"delta"`` (the
-    signed change, as o2-sdk 0.5.0 documents it).
+    signed change, as o2-sdk 0.5.0 documents it). ``max_ws_subscriptions`` caps the
+    subscriptions of one WebSocket connection.
     """
 
     seed: int = 0
