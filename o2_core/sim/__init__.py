@@ -26,9 +26,11 @@ from .exchange import Exchange, ManualClock
 from .faults import DropConnection, Faults, HttpFault, Outcome
 from .reverts import Revert, revert_body
 from .state import Account, Committed, MarketState, Order, Trade, Tx
-from .ws import WsConnection
+from .ws import CLOSE_DROPPED, CLOSE_SLOW_CONSUMER, WsConnection
 
 __all__ = [
+    "CLOSE_DROPPED",
+    "CLOSE_SLOW_CONSUMER",
     "Account",
     "AssetConfig",
     "Committed",

@@ -71,7 +71,10 @@ class SimConfig:
     ``OrderCreationError::TraderNotWhiteListed``. ``depth_updates`` is ``"total"`` (each
     level of a depth update is the new total, PROTOCOL.md §6) or ``"delta"`` (the
     signed change, as o2-sdk 0.5.0 documents it). ``max_ws_subscriptions`` caps the
-    subscriptions of one WebSocket connection.
+    subscriptions of one WebSocket connection. ``ws_max_backlog`` is how many frames
+    may wait unread for one WebSocket client: one more and the client is disconnected
+    (close code 1008) and its frames are dropped, so a client that never reads costs
+    bounded memory.
     """
 
     seed: int = 0
@@ -87,6 +90,7 @@ class SimConfig:
     revert_as_code_1000: bool = False
     referral_codes: dict[str, str] = field(default_factory=dict)
     max_ws_subscriptions: int = 64
+    ws_max_backlog: int = 1024
     depth_updates: str = "total"
 
     def asset(self, symbol: str) -> AssetConfig:

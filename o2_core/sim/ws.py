@@ -16,6 +16,9 @@ for the current state).
 A malformed client frame (not UTF-8, not JSON, nested too deeply, wrong types) gets an
 error frame ``{"code", "message"}`` and the connection stays up.
 
+The outbox is bounded: a client that does not read its frames is disconnected once
+``SimConfig.ws_max_backlog`` frames wait for it (close code :data:`CLOSE_SLOW_CONSUMER`),
+and everything queued for it is released at once.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ from .state import Committed, MarketState, Order
 _log = logging.getLogger("o2.sim")
 _encoder = msgspec.json.Encoder()
 
+#: Close code of a client disconnected for not reading its frames: 1008, Policy
+#: Violation (RFC 6455 §7.4.1), the generic code for a client that broke the server's
+#: rules when no more specific code applies. Not 1013 (Try Again Later), which blames a
+#: temporary condition of the server: here the server is fine and the cause is the
+#: client's, so reconnecting without reading faster would end the same way.
+CLOSE_SLOW_CONSUMER = 1008
 #: Close code of connections the simulator drops (``drop_all``, a scripted fault).
 CLOSE_DROPPED = 1011
 #: The error frame of a simulator bug: no exception text leaves the process.
@@ -153,10 +162,27 @@ class WsHub:
             self._deliver(target, [text])
 
     def _deliver(self, conn: WsConnection, frames: list[str]) -> None:
-        """Queue frames for a connection and wake its adapter."""
+        """Queue frames for a connection, disconnecting it if its backlog overflows."""
         if conn.closed or not frames:
             return
+        if len(conn.outbox) + len(frames) > self.config.ws_max_backlog:
+            self._evict(conn)
+            return
         conn.outbox.extend(frames)
+        conn.wake()
+
+    def _evict(self, conn: WsConnection) -> None:
+        """Disconnect a client that does not read, releasing everything queued for it."""
+        _log.info("disconnecting WebSocket %d: %d frames unread", conn.id, len(conn.outbox))
+        conn.closed = True
+        conn.close_code = CLOSE_SLOW_CONSUMER
+        conn.close_reason = "too many unread frames"
+        conn.outbox.clear()
+        conn.depth.clear()
+        conn.depth_view.clear()
+        for subscriptions in (conn.orders, conn.trades, conn.balances, conn.nonce):
+            subscriptions.clear()
+        self.conns.pop(conn.id, None)
         conn.wake()
 
     # --- client frames ---------------------------------------------------------------
