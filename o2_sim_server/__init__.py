@@ -307,10 +307,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--whitelist", action="store_true", help="require whitelisting")
     parser.add_argument("--faucet-cooldown", type=float, default=60.0)
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=SimConfig.history_limit,
+        help="trades and closed orders remembered per market (negative: all)",
+    )
+    parser.add_argument(
+        "--ws-backlog",
+        type=int,
+        default=SimConfig.ws_max_backlog,
+        help="unread frames after which a WebSocket client is dropped (1008)",
+    )
     args = parser.parse_args(argv)
     config = default_config(
         args.seed, require_whitelist=args.whitelist, faucet_cooldown=args.faucet_cooldown
     )
+    config.history_limit = None if args.history < 0 else args.history
+    config.ws_max_backlog = args.ws_backlog
     server = SimServer(host=args.host, port=args.port, config=config).start()
     print(f"O2 local exchange (seed {args.seed})", flush=True)
     print(f"REST: {server.api_base}", flush=True)

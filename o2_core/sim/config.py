@@ -74,7 +74,9 @@ class SimConfig:
     subscriptions of one WebSocket connection. ``ws_max_backlog`` is how many frames
     may wait unread for one WebSocket client: one more and the client is disconnected
     (close code 1008) and its frames are dropped, so a client that never reads costs
-    bounded memory.
+    bounded memory. ``history_limit`` is how many trades and how many closed orders the
+    exchange remembers per market (the oldest are forgotten first; open orders never
+    are); None remembers everything.
     """
 
     seed: int = 0
@@ -91,6 +93,7 @@ class SimConfig:
     referral_codes: dict[str, str] = field(default_factory=dict)
     max_ws_subscriptions: int = 64
     ws_max_backlog: int = 1024
+    history_limit: int | None = 50_000
     depth_updates: str = "total"
 
     def asset(self, symbol: str) -> AssetConfig:

@@ -36,7 +36,7 @@ from ..actions import (
     settle_balance,
 )
 from ..errors import InvalidInput, InvalidSignature
-from . import audit, trading
+from . import audit, history, trading
 from .commands import (
     Action,
     CancelOrder,
@@ -117,18 +117,12 @@ class Engine:
 
     def _commit(self, tx: Tx, with_tx_id: bool = False) -> Committed:
         ledger = self.ledger
-        for trade in tx.trades:
-            market = trade.market
-            market.trade_index[trade.trade_id] = len(market.trades)
-            market.trades.append(trade)
-            market.trade_ts.append(trade.timestamp_ms)
-            trade.maker.trades.setdefault(market.market_id, []).append(trade)
-            if trade.taker is not trade.maker:
-                trade.taker.trades.setdefault(market.market_id, []).append(trade)
+        history.remember(ledger, tx)
         tx.undo.clear()
         committed = tx.committed(ledger.next_id("tx") if with_tx_id else None)
         for listener in self._listeners:
             listener(committed)
+        history.forget_oldest(ledger)
         return committed
 
     def _consume_nonce(self, account: Account, tx: Tx) -> None:
@@ -482,13 +476,13 @@ class Engine:
 
     @staticmethod
     def trades(market: MarketState) -> list[Trade]:
-        """A market's trades, oldest first."""
+        """A market's remembered trades, oldest first."""
         return market.trades
 
     @staticmethod
     def trade_position(market: MarketState, trade_id: str) -> int | None:
-        """Where a trade is in :meth:`trades` (None if unknown)."""
-        return market.trade_index.get(trade_id)
+        """Where a trade is in :meth:`trades` (None if unknown or forgotten)."""
+        return history.trade_position(market, trade_id)
 
     @staticmethod
     def trades_between(market: MarketState, start_ms: int, end_ms: int) -> list[Trade]:

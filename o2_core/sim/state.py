@@ -430,7 +430,13 @@ class Account:
 
 
 class MarketState:
-    """One order book: configuration, both sides, trade history, fee pool."""
+    """One order book: configuration, both sides, trade history, fee pool.
+
+    ``trades`` holds the remembered trades, oldest first (``trades_forgotten`` older ones
+    were forgotten); ``trade_index`` maps a remembered trade id to its absolute position;
+    ``closed_orders`` holds the remembered closed orders in the order they closed (see
+    :mod:`.history`).
+    """
 
     def __init__(self, cfg: MarketConfig, base: AssetConfig, quote: AssetConfig, registry: str):
         self.cfg = cfg
@@ -459,6 +465,8 @@ class MarketState:
         self.trades: list[Trade] = []
         self.trade_ts: list[int] = []
         self.trade_index: dict[str, int] = {}
+        self.trades_forgotten = 0
+        self.closed_orders: deque[Order] = deque()
         self.fee_pool: dict[str, int] = {}
 
     def side(self, is_bid: bool) -> BookSide:

@@ -19,7 +19,7 @@ SIM = Path(__file__).resolve().parents[2] / "o2_core" / "sim"
 LAYERS: list[set[str]] = [
     {"config", "errors", "reverts", "commands"},
     {"state"},
-    {"trading", "audit"},
+    {"trading", "audit", "history"},
     {"engine"},
     {"requests", "views", "faults"},
     {"rest", "ws"},
