@@ -220,7 +220,12 @@ class SimServer:
         ws = web.WebSocketResponse(
             autoping=True, heartbeat=None, max_msg_size=1 << 20, timeout=self.evict_grace
         )
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except BaseException:  # the client left during the handshake
+            with self.lock:
+                self.exchange.ws_close(conn)
+            raise
         self._sockets.add(ws)
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()

@@ -185,3 +185,25 @@ def test_loopback_server_drops_a_client_that_does_not_read() -> None:
         while server.websocket_count and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.websocket_count == 0
+
+
+def test_a_client_leaving_during_the_handshake_leaves_nothing_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiohttp import web
+
+    async def reset(self: web.WebSocketResponse, request: web.BaseRequest) -> None:
+        raise ConnectionResetError("Cannot write to closing transport")
+
+    sim = Sim()
+    with SimServer(sim.ex) as server:
+        monkeypatch.setattr(web.WebSocketResponse, "prepare", reset)
+
+        async def attempt() -> None:
+            with pytest.raises((websockets.InvalidHandshake, OSError)):
+                async with websockets.connect(server.ws_url, open_timeout=5):
+                    pass
+
+        asyncio.run(attempt())
+        with server.locked() as ex:
+            assert ex.ws.conns == {}
