@@ -30,7 +30,7 @@ class OrderTypeSpec(NamedTuple):
     second: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateOrder:
     """Create an order; ``side`` is ``"Buy"`` or ``"Sell"``; price/quantity are chain ints."""
 
@@ -40,21 +40,21 @@ class CreateOrder:
     order_type: OrderTypeSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CancelOrder:
     """Cancel an order by its 32-byte id."""
 
     order_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SettleBalance:
     """Move a book's unlocked funds to ``to`` (32-byte identity)."""
 
     to: Identity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegisterReferer:
     """Record ``to`` (32-byte identity) as the account's referer (an accounts-registry call)."""
 
@@ -64,7 +64,7 @@ class RegisterReferer:
 Action = CreateOrder | CancelOrder | SettleBalance | RegisterReferer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionGroup:
     """The actions of one market (``market_id`` as given: any-length hex)."""
 
@@ -72,7 +72,7 @@ class ActionGroup:
     actions: tuple[Action, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmitActions:
     """A session-signed batch (``POST /v1/session/actions``).
 
@@ -90,7 +90,7 @@ class SubmitActions:
     claimed_owner: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenSession:
     """An owner-signed session registration (``PUT /v1/session``)."""
 
@@ -103,7 +103,7 @@ class OpenSession:
     claimed_owner: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Withdraw:
     """An owner-signed withdrawal (``POST /v1/accounts/withdraw``) to a 32-byte identity."""
 
@@ -116,14 +116,14 @@ class Withdraw:
     claimed_owner: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateAccount:
     """Create the trading account of ``owner`` (``POST /v1/accounts``)."""
 
     owner: Identity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FaucetMint:
     """Mint every faucet asset to a 32-byte ``target``: a wallet address
     (``kind="address"``) or a trading account (``kind="contract"``)."""

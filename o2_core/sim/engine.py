@@ -57,7 +57,7 @@ from .state import Account, Committed, Ledger, MarketState, Order, Session, Trad
 _DAY_MS = 86_400_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BookFunds:
     """An account's funds of one asset inside one order book."""
 
@@ -67,7 +67,7 @@ class BookFunds:
     fee: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Balance:
     """An account's funds of one asset: trading account, and totals over its books."""
 
@@ -77,7 +77,7 @@ class Balance:
     books: tuple[BookFunds, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ticker:
     """A market's best levels and its statistics over the last 24 hours.
 

@@ -159,14 +159,13 @@ class WireIdentity(msgspec.Struct):
     ContractId: str | None = None
 
 
-def identity(wire: WireIdentity, what: str, full: bool = True) -> Identity:
-    """A core Identity from its wire form; 32 bytes unless ``full`` is False."""
+def identity(wire: WireIdentity, what: str) -> Identity:
+    """A core Identity (32 bytes) from its wire form."""
     if (wire.Address is None) == (wire.ContractId is None):
         raise SimError(1001, f"{what} must be exactly one of Address or ContractId")
-    check = b256 if full else hex_id
     if wire.Address is not None:
-        return Identity(address=HexId(check(wire.Address, what)))
-    return Identity(contract_id=HexId(check(wire.ContractId, what)))
+        return Identity(address=HexId(b256(wire.Address, what)))
+    return Identity(contract_id=HexId(b256(wire.ContractId, what)))
 
 
 def claimed_owner(headers: Iterable[tuple[str, str]]) -> str | None:
@@ -318,8 +317,12 @@ def _action(wire: _WireAction) -> Action:
 
 def _session_address(wire: WireIdentity) -> str | None:
     """The session's address (any length), or None when it names a ContractId."""
-    ident = identity(wire, "session_id", full=False)
-    return None if ident.is_contract else str(ident.value)
+    if (wire.Address is None) == (wire.ContractId is None):
+        raise SimError(1001, "session_id must be exactly one of Address or ContractId")
+    if wire.Address is None:
+        hex_id(wire.ContractId, "session_id")
+        return None
+    return hex_id(wire.Address, "session_id")
 
 
 def submit_actions(body: bytes | None, headers: Iterable[tuple[str, str]]) -> SubmitActions:

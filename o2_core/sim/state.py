@@ -159,7 +159,7 @@ class Trade:
 # --- the undo log --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Committed:
     """What one committed transaction changed (the value the engine returns and announces).
 
