@@ -4,7 +4,7 @@ An ``o2-sim`` server runs in its own process on 127.0.0.1. ``--clients`` SDK cli
 (``O2Client`` over httpx or aiohttp), each with its own account and session, place
 orders for ``--seconds``: buys and sells around one price, so that most of them match
 and the book stays small. Each client also reads a depth stream over its own WebSocket,
-and ``--idle`` raw WebSocket clients subscribe to depth and never read (the server must
+and ``--idle`` raw WebSocket clients subscribe to depth and trades and never read (the server must
 drop them, close code 1008, instead of buffering for them). The server's resident memory
 (RSS, from /proc) is sampled every second.
 
@@ -47,26 +47,35 @@ TICK = Decimal("0.0001")
 
 @dataclass
 class Server:
-    """An ``o2-sim`` process and its addresses."""
+    """An ``o2-sim`` process, its addresses, and how many WebSockets it dropped (1008)."""
 
     pid: int
     api_base: str
     ws_url: str
     faucet_url: str
+    evictions: list[str] = field(default_factory=list)
+
+
+#: Runs o2-sim with its log on stderr, where the evictions of slow clients are counted.
+SERVER_CODE = (
+    "import logging, sys; "
+    "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(message)s'); "
+    "from o2_sim_server import main; main()"
+)
 
 
 @contextlib.contextmanager
 def sim_process(*options: str, seed: int = 17) -> Iterator[Server]:
     """Start ``o2-sim --port 0 [options]`` in a child process and read its URLs."""
-    code = "from o2_sim_server import main; main()"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--port", "0", "--seed", str(seed), *options],
+        [sys.executable, "-c", SERVER_CODE, "--port", "0", "--seed", str(seed), *options],
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
         urls: dict[str, str] = {}
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None
         while len(urls) < 3:
             line = proc.stdout.readline()
             if not line:
@@ -74,7 +83,16 @@ def sim_process(*options: str, seed: int = 17) -> Iterator[Server]:
             key, _, value = line.partition(":")
             if key in ("REST", "WS", "Faucet"):
                 urls[key] = value.strip()
-        yield Server(proc.pid, urls["REST"], urls["WS"], urls["Faucet"])
+        server = Server(proc.pid, urls["REST"], urls["WS"], urls["Faucet"])
+        stderr = proc.stderr
+
+        def count_evictions() -> None:
+            for line in stderr:
+                if line.startswith("disconnecting WebSocket"):
+                    server.evictions.append(line.strip())
+
+        threading.Thread(target=count_evictions, daemon=True).start()
+        yield server
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -181,7 +199,7 @@ class Gate:
 
 
 async def idle_subscriber(server: Server, market_id: str, totals: Totals) -> None:
-    """A raw WebSocket client that subscribes to depth and never reads."""
+    """A raw WebSocket client that subscribes to depth and trades and never reads."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     host, port = server.api_base.removeprefix("http://").split(":")
@@ -189,6 +207,7 @@ async def idle_subscriber(server: Server, market_id: str, totals: Totals) -> Non
     try:
         async with websockets.connect(server.ws_url, sock=sock, max_queue=1) as ws:
             await ws.send(json.dumps({"action": "subscribe_depth", "market_id": market_id}))
+            await ws.send(json.dumps({"action": "subscribe_trades", "market_id": market_id}))
             await ws.wait_closed()
             totals.idle_closed[f"closed {ws.close_code}"] += 1
     except asyncio.CancelledError:
@@ -262,6 +281,7 @@ def main() -> None:
         sampler.stop()
         time.sleep(2.0)
         rss_idle = rss_mb(server.pid)
+        evictions = list(server.evictions)
     samples = [mb for _, mb in sampler.samples] or [rss_start]
     half = samples[len(samples) // 2]
     rows = [
@@ -270,6 +290,7 @@ def main() -> None:
         ("errors", f"{sum(totals.errors.values())} {dict(totals.errors) or ''}".strip()),
         ("depth updates read", f"{totals.depth_updates:,}"),
         ("idle WebSockets", ", ".join(f"{n} {c}" for c, n in totals.idle_closed.items()) or "-"),
+        ("WebSockets dropped by o2-sim (1008)", f"{len(evictions)}"),
         ("server RSS at start", f"{rss_start:.1f} MiB"),
         ("server RSS every 10% of the run", timeline(sampler.samples) + " MiB"),
         ("server RSS peak", f"{max(samples):.1f} MiB"),
