@@ -117,12 +117,14 @@ class Sampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        """Sample until :meth:`stop`."""
         started = time.monotonic()
         while not self._stop_event.is_set():
             self.samples.append((time.monotonic() - started, rss_mb(self.pid)))
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
+        """Stop sampling and wait for the thread."""
         self._stop_event.set()
         self.join()
 
@@ -138,6 +140,7 @@ class Totals:
 
 
 def make_transport(name: str) -> object:
+    """A fresh transport of our SDK: ``httpx`` or ``aiohttp``."""
     if name == "aiohttp":
         from o2_transport_aiohttp import AiohttpTransport
 
@@ -192,6 +195,7 @@ class Gate:
         self.open = asyncio.Event()
 
     async def arrive_and_wait(self) -> None:
+        """Count this party in and wait until all have arrived."""
         self.arrived += 1
         if self.arrived >= self.parties:
             self.open.set()
@@ -251,6 +255,7 @@ def timeline(samples: list[tuple[float, float]]) -> str:
 
 
 def main() -> None:
+    """Run the soak and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=32)
