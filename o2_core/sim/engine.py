@@ -24,9 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import crypto
-from .. import encoding as enc
-from .. import models as m
+from .. import crypto, encoding
 from ..actions import (
     MAX_ACTIONS,
     MAX_GROUPS,
@@ -36,6 +34,8 @@ from ..actions import (
     settle_balance,
 )
 from ..errors import InvalidInput, InvalidSignature
+from ..markets import ChainInt
+from ..models import BoundedMarketOrder, LimitOrder
 from . import audit, history, trading
 from .commands import (
     Action,
@@ -245,7 +245,7 @@ class Engine:
         if len(cmd.session_address) != 66:
             raise SimError(1001, "the session address must be 32 bytes (64 hex digits)")
         try:
-            signing = enc.session_signing_bytes(
+            signing = encoding.session_signing_bytes(
                 cmd.nonce,
                 self.config.chain_id,
                 bytes.fromhex(cmd.session_address[2:]),
@@ -278,7 +278,7 @@ class Engine:
         account = self._signed_account(cmd.trade_account_id, cmd.claimed_owner)
         asset = cmd.asset_id
         try:
-            signing = enc.withdraw_signing_bytes(
+            signing = encoding.withdraw_signing_bytes(
                 cmd.nonce,
                 self.config.chain_id,
                 cmd.to.discriminant,
@@ -329,7 +329,7 @@ class Engine:
         if now >= session.expiry:
             raise SimError(4001, "Invalid session: the session has expired")
         plan: list[tuple[MarketState, Action]] = []
-        calls: list[enc.Call] = []
+        calls: list[encoding.Call] = []
         for group in cmd.groups:
             market = self.ledger.markets.get(group.market_id)
             if market is None:
@@ -348,7 +348,7 @@ class Engine:
                     raise SimError(1001, f"invalid action: {clip(str(err))}") from None
                 plan.append((market, action))
         try:
-            signing = enc.actions_signing_bytes(cmd.nonce, calls)
+            signing = encoding.actions_signing_bytes(cmd.nonce, calls)
             signature = crypto.parse_hex(cmd.signature, 64, "signature")
             key = crypto.recover_public_key(crypto.raw_digest(signing), signature)
         except InvalidSignature:
@@ -384,7 +384,7 @@ class Engine:
         return self._commit(tx, with_tx_id=True)
 
     @staticmethod
-    def _call_of(action: Action, market: MarketState) -> enc.Call:
+    def _call_of(action: Action, market: MarketState) -> encoding.Call:
         """The contract call an action stands for (what the session key signed).
 
         The core refuses to build a BoundedMarket order with min_price > max_price (no
@@ -396,20 +396,24 @@ class Engine:
             name, first, second = action.order_type
             order_type: Any
             if name == "Limit":
-                order_type = m.LimitOrder(price=m.ChainInt(first), timestamp=second)
+                order_type = LimitOrder(price=ChainInt(first), timestamp=second)
             elif name == "BoundedMarket":
                 if second > first:
-                    data = enc.encode_order_args(
-                        action.price, action.quantity, enc.encode_order_type(name, first, second)
+                    data = encoding.encode_order_args(
+                        action.price,
+                        action.quantity,
+                        encoding.encode_order_type(name, first, second),
                     )
                     if action.side == "Buy":
                         amount = action.price * action.quantity // ctx.base_factor
                         asset = ctx.quote_asset
                     else:
                         amount, asset = action.quantity, ctx.base_asset
-                    return enc.Call(ctx.contract_id, enc.SELECTOR_CREATE_ORDER, amount, asset, data)
-                order_type = m.BoundedMarketOrder(
-                    max_price=m.ChainInt(first), min_price=m.ChainInt(second)
+                    return encoding.Call(
+                        ctx.contract_id, encoding.SELECTOR_CREATE_ORDER, amount, asset, data
+                    )
+                order_type = BoundedMarketOrder(
+                    max_price=ChainInt(first), min_price=ChainInt(second)
                 )
             else:
                 order_type = name

@@ -21,8 +21,7 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from ..encoding import U64_MAX
-from ..models import Id as HexId
-from ..models import Identity
+from ..models import Id, Identity
 from .commands import (
     SIMPLE_ORDER_TYPES,
     Action,
@@ -164,8 +163,8 @@ def identity(wire: WireIdentity, what: str) -> Identity:
     if (wire.Address is None) == (wire.ContractId is None):
         raise SimError(1001, f"{what} must be exactly one of Address or ContractId")
     if wire.Address is not None:
-        return Identity(address=HexId(b256(wire.Address, what)))
-    return Identity(contract_id=HexId(b256(wire.ContractId, what)))
+        return Identity(address=Id(b256(wire.Address, what)))
+    return Identity(contract_id=Id(b256(wire.ContractId, what)))
 
 
 def claimed_owner(headers: Iterable[tuple[str, str]]) -> str | None:

@@ -22,12 +22,9 @@ import httpx
 import msgspec
 import pytest
 import websockets
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies
 
-from o2_core import actions as act
-from o2_core import http
-from o2_core import models as m
+from o2_core import actions, http, models
 from o2_core.sim import Exchange
 from o2_sim_server import SimServer
 
@@ -90,11 +87,15 @@ class Bodies:
                 [
                     sim.create(P, "Buy", 49_000, 40 * FUEL),
                     sim.create(
-                        P, "Sell", 60_000, 40 * FUEL, m.LimitOrder(m.ChainInt(60_000), 2**40)
+                        P,
+                        "Sell",
+                        60_000,
+                        40 * FUEL,
+                        models.LimitOrder(models.ChainInt(60_000), 2**40),
                     ),
-                    act.cancel_order(ctx, resting["order_id"]),
-                    act.settle_balance(ctx, a.trade_account_id),
-                    act.register_referer(ctx, b.trade_account_id),
+                    actions.cancel_order(ctx, resting["order_id"]),
+                    actions.settle_balance(ctx, a.trade_account_id),
+                    actions.register_referer(ctx, b.trade_account_id),
                 ],
             )
         ]
@@ -104,10 +105,10 @@ class Bodies:
             "/v1/accounts/withdraw": http.post_withdraw(
                 BASE,
                 a.owner.b256_address,
-                act.withdraw_body(
+                actions.withdraw_body(
                     a.owner,
                     a.trade_account_id,
-                    m.AddressIdentity(a.owner.b256_address),
+                    models.AddressIdentity(a.owner.b256_address),
                     sim.asset("fUSDC"),
                     1_000_000,
                     sim.nonce(a),
@@ -199,22 +200,24 @@ def send(ex: Exchange, method: str, path: str, body: bytes | None, headers: Any 
 
 # --- strategies ----------------------------------------------------------------------
 
-HEX = st.text(alphabet="0123456789abcdefABCDEF", max_size=70).map(lambda s: "0x" + s)
-LEAVES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(2**80), max_value=2**80),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=12),
+HEX = strategies.text(alphabet="0123456789abcdefABCDEF", max_size=70).map(lambda s: "0x" + s)
+LEAVES = strategies.one_of(
+    strategies.none(),
+    strategies.booleans(),
+    strategies.integers(min_value=-(2**80), max_value=2**80),
+    strategies.floats(allow_nan=False, allow_infinity=False),
+    strategies.text(max_size=12),
     HEX,
-    st.sampled_from(["Buy", "Sell", "Spot", "Limit", "18446744073709551616", "-1", "1e400"]),
-    st.integers(min_value=1, max_value=6000).map(lambda n: "9" * n),
+    strategies.sampled_from(
+        ["Buy", "Sell", "Spot", "Limit", "18446744073709551616", "-1", "1e400"]
+    ),
+    strategies.integers(min_value=1, max_value=6000).map(lambda n: "9" * n),
 )
-JSON_VALUES = st.recursive(
+JSON_VALUES = strategies.recursive(
     LEAVES,
-    lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: strategies.one_of(
+        strategies.lists(children, max_size=4),
+        strategies.dictionaries(strategies.text(max_size=10), children, max_size=4),
     ),
     max_leaves=12,
 )
@@ -265,17 +268,17 @@ def odd_hex(value: Any) -> Any:
     return value
 
 
-@st.composite
-def mutated_body(draw: st.DrawFn, original: bytes) -> bytes:
+@strategies.composite
+def mutated_body(draw: strategies.DrawFn, original: bytes) -> bytes:
     """A real body, damaged in one of many ways."""
     doc = json.loads(original)
     kind = draw(
-        st.sampled_from(
+        strategies.sampled_from(
             ["replace", "delete", "odd-hex", "utf8", "nest", "nest-inside", "truncate", "huge"]
         )
     )
     paths = paths_of(doc)
-    path = draw(st.sampled_from(paths))
+    path = draw(strategies.sampled_from(paths))
     if kind == "replace":
         return json.dumps(replaced(doc, path, draw(JSON_VALUES))).encode()
     if kind == "delete":
@@ -283,15 +286,17 @@ def mutated_body(draw: st.DrawFn, original: bytes) -> bytes:
     if kind == "odd-hex":
         return json.dumps(replaced(doc, path, odd_hex(_get(doc, path)))).encode()
     if kind == "huge":
-        number = draw(st.sampled_from([2**64, 2**64 - 1, -1, 10**30, 10**400]))
-        value: Any = draw(st.sampled_from([number, str(number), float(min(number, 10**300))]))
+        number = draw(strategies.sampled_from([2**64, 2**64 - 1, -1, 10**30, 10**400]))
+        value: Any = draw(
+            strategies.sampled_from([number, str(number), float(min(number, 10**300))])
+        )
         return json.dumps(replaced(doc, path, value)).encode()
     text = json.dumps(doc).encode()
     if kind == "utf8":
         quotes = [i for i, byte in enumerate(text) if byte == ord('"')]
-        at = draw(st.sampled_from(quotes)) + 1
-        return text[:at] + draw(st.sampled_from(INVALID_UTF8)) + text[at:]
-    depth = draw(st.integers(min_value=20, max_value=3000))
+        at = draw(strategies.sampled_from(quotes)) + 1
+        return text[:at] + draw(strategies.sampled_from(INVALID_UTF8)) + text[at:]
+    depth = draw(strategies.integers(min_value=20, max_value=3000))
     if kind == "nest":
         return b"[" * depth + text + b"]" * depth
     if kind == "nest-inside":
@@ -300,7 +305,7 @@ def mutated_body(draw: st.DrawFn, original: bytes) -> bytes:
             .encode()
             .replace(b"null", b"[" * depth + b"1" + b"]" * depth, 1)
         )
-    return text[: draw(st.integers(min_value=0, max_value=max(0, len(text) - 1)))]
+    return text[: draw(strategies.integers(min_value=0, max_value=max(0, len(text) - 1)))]
 
 
 def _get(doc: Any, path: tuple[Any, ...]) -> Any:
@@ -309,48 +314,50 @@ def _get(doc: Any, path: tuple[Any, ...]) -> Any:
     return doc
 
 
-RAW_BODIES = st.one_of(
-    st.binary(max_size=300),
+RAW_BODIES = strategies.one_of(
+    strategies.binary(max_size=300),
     JSON_VALUES.map(lambda v: json.dumps(v).encode()),
-    st.sampled_from(INVALID_UTF8).map(lambda b: b'{"tx_id":"0x12' + b + b'"}'),
-    st.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
-    st.integers(min_value=1, max_value=5000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
+    strategies.sampled_from(INVALID_UTF8).map(lambda b: b'{"tx_id":"0x12' + b + b'"}'),
+    strategies.integers(min_value=1, max_value=5000).map(lambda n: b"[" * n + b"]" * n),
+    strategies.integers(min_value=1, max_value=5000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
 )
 
 
 #: Header values a real HTTP client can send (over loopback); in memory anything goes.
-HTTP_TEXT = st.text(alphabet=string.ascii_letters + string.digits + "-_.:/", max_size=70)
-ANY_TEXT = st.text(max_size=10)
+HTTP_TEXT = strategies.text(alphabet=string.ascii_letters + string.digits + "-_.:/", max_size=70)
+ANY_TEXT = strategies.text(max_size=10)
 
 
-@st.composite
+@strategies.composite
 def post_request(
-    draw: st.DrawFn, header_values: st.SearchStrategy[str] = ANY_TEXT
+    draw: strategies.DrawFn, header_values: strategies.SearchStrategy[str] = ANY_TEXT
 ) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-    method, path = draw(st.sampled_from(POSTS))
+    method, path = draw(strategies.sampled_from(POSTS))
     real = bodies().real[path]
     headers = list(real.headers)
-    body = draw(st.one_of(RAW_BODIES, mutated_body(real.body or b"{}")))
-    if draw(st.booleans()):
-        headers.append(("o2-owner-id", draw(st.one_of(HEX, header_values))))
+    body = draw(strategies.one_of(RAW_BODIES, mutated_body(real.body or b"{}")))
+    if draw(strategies.booleans()):
+        headers.append(("o2-owner-id", draw(strategies.one_of(HEX, header_values))))
     return method, path, body, headers
 
 
-PARAM_VALUES = st.one_of(
-    st.text(max_size=30),
+PARAM_VALUES = strategies.one_of(
+    strategies.text(max_size=30),
     HEX,
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.integers(min_value=1, max_value=6000).map(lambda n: "9" * n),
-    st.sampled_from(["asc", "desc", "true", "false", "1m", "1d", "10", "1000", "7", ""]),
+    strategies.integers(min_value=-(2**70), max_value=2**70).map(str),
+    strategies.integers(min_value=1, max_value=6000).map(lambda n: "9" * n),
+    strategies.sampled_from(["asc", "desc", "true", "false", "1m", "1d", "10", "1000", "7", ""]),
 )
 
 
-@st.composite
-def get_url(draw: st.DrawFn) -> str:
-    path = draw(st.sampled_from(GETS))
-    known = st.sampled_from(bodies().ids)
+@strategies.composite
+def get_url(draw: strategies.DrawFn) -> str:
+    path = draw(strategies.sampled_from(GETS))
+    known = strategies.sampled_from(bodies().ids)
     params = draw(
-        st.dictionaries(st.sampled_from(PARAMS), st.one_of(PARAM_VALUES, known), max_size=6)
+        strategies.dictionaries(
+            strategies.sampled_from(PARAMS), strategies.one_of(PARAM_VALUES, known), max_size=6
+        )
     )
     return path + ("?" + urlencode(params) if params else "")
 
@@ -378,7 +385,7 @@ def test_rest_bodies_in_memory(request: tuple[str, str, bytes, list[tuple[str, s
 
 
 @FUZZ
-@given(get_url(), st.sampled_from(["GET", "GET", "GET", "DELETE", "PATCH", "POST"]))
+@given(get_url(), strategies.sampled_from(["GET", "GET", "GET", "DELETE", "PATCH", "POST"]))
 def test_rest_queries_in_memory(url: str, method: str) -> None:
     ex = bodies().sim.ex
     reply = ex.handle(http.Request(method, BASE + url))
@@ -455,11 +462,11 @@ def real_frames() -> list[dict[str, Any]]:
     ]
 
 
-@st.composite
-def frame(draw: st.DrawFn) -> str | bytes:
-    original = json.dumps(draw(st.sampled_from(real_frames()))).encode()
-    data: bytes = draw(st.one_of(RAW_BODIES, mutated_body(original)))
-    if draw(st.booleans()):
+@strategies.composite
+def frame(draw: strategies.DrawFn) -> str | bytes:
+    original = json.dumps(draw(strategies.sampled_from(real_frames()))).encode()
+    data: bytes = draw(strategies.one_of(RAW_BODIES, mutated_body(original)))
+    if draw(strategies.booleans()):
         return data  # a binary frame
     text = data.decode("utf-8", errors="surrogateescape")  # lone surrogates stay in
     return text
@@ -545,7 +552,7 @@ def test_oversized_body_over_loopback(server: SimServer) -> None:
 
 
 @LOOPBACK
-@given(frames=st.lists(frame(), min_size=1, max_size=5))
+@given(frames=strategies.lists(frame(), min_size=1, max_size=5))
 def test_ws_frames_over_loopback(server: SimServer, frames: list[str | bytes]) -> None:
     async def run() -> None:
         async with websockets.connect(server.ws_url, max_size=None) as ws:
