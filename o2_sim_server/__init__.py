@@ -21,11 +21,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from o2_core.http import Request
-from o2_core.sim import DropConnection, Exchange, SimConfig, default_config
+from o2_core.sim import (
+    CLOSE_DROPPED,
+    CLOSE_SLOW_CONSUMER,
+    DropConnection,
+    Exchange,
+    SimConfig,
+    default_config,
+)
 
 __all__ = ["SimServer", "main"]
 
@@ -33,7 +41,9 @@ __all__ = ["SimServer", "main"]
 class SimServer:
     """The exchange served on ``host:port`` (port 0 = an ephemeral port).
 
-    Use as a context manager, or call :meth:`start` / :meth:`stop`.
+    Use as a context manager, or call :meth:`start` / :meth:`stop`. ``evict_grace`` is
+    how long (seconds) a WebSocket client evicted for not reading, or being closed, has
+    to complete the close handshake before its socket is aborted.
     """
 
     def __init__(
@@ -45,6 +55,7 @@ class SimServer:
         seed: int = 0,
         config: SimConfig | None = None,
         clock: Callable[[], float] = time.time,
+        evict_grace: float = 1.0,
     ) -> None:
         self.exchange = exchange or Exchange(config or default_config(seed), clock=clock)
         self.host = host
@@ -57,6 +68,7 @@ class SimServer:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        self.evict_grace = evict_grace
 
     # --- addresses -------------------------------------------------------------------
 
@@ -74,6 +86,11 @@ class SimServer:
     def faucet_url(self) -> str:
         """The faucet endpoint."""
         return f"{self.api_base}/faucet"
+
+    @property
+    def websocket_count(self) -> int:
+        """How many WebSocket connections the server holds open."""
+        return len(self._sockets)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Exchange]:
@@ -155,7 +172,14 @@ class SimServer:
     # --- HTTP ------------------------------------------------------------------------
 
     async def _http(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(
+                status=413,
+                body=b'{"code":1001,"message":"request body too large (limit 1 MiB)"}',
+                content_type="application/json",
+            )
         req = Request(
             method=request.method,
             url=str(request.url),
@@ -178,56 +202,106 @@ class SimServer:
     # --- WebSocket -------------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        """Bridge one WebSocket: client frames in, ``conn.outbox`` out.
+
+        TEXT and BINARY frames both go to the exchange (a BINARY frame must hold UTF-8
+        JSON, else it gets an error frame); a TEXT frame that is not UTF-8 breaks the
+        WebSocket protocol itself and aiohttp closes the connection with 1007. When the
+        exchange closes the connection it is closed with the exchange's close code. A
+        client the exchange evicted for not reading (1008) gets the close handshake if
+        it reads within :attr:`evict_grace` seconds, else its socket is aborted, so that
+        nothing stays buffered for it.
+        """
         with self.lock:
             try:
                 conn = self.exchange.ws_connect()
             except DropConnection:
                 return web.Response(status=503, text="WebSocket refused by a simulator fault")
-        ws = web.WebSocketResponse(autoping=True, heartbeat=None)
-        await ws.prepare(request)
+        ws = web.WebSocketResponse(
+            autoping=True, heartbeat=None, max_msg_size=1 << 20, timeout=self.evict_grace
+        )
+        try:
+            await ws.prepare(request)
+        except BaseException:  # the client left during the handshake
+            with self.lock:
+                self.exchange.ws_close(conn)
+            raise
         self._sockets.add(ws)
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
-
-        def on_ready() -> None:
-            loop.call_soon_threadsafe(wake.set)
-
-        conn.on_ready = on_ready
+        evicted = asyncio.Event()
 
         async def sender() -> None:
-            try:
+            while True:
+                await wake.wait()
+                wake.clear()
                 while True:
-                    await wake.wait()
-                    wake.clear()
-                    while True:
-                        with self.lock:
-                            text = conn.outbox.popleft() if conn.outbox else None
-                        if text is None:
-                            break
-                        await ws.send_str(text)
-                    if conn.closed:
+                    with self.lock:
+                        text = conn.outbox.popleft() if conn.outbox else None
+                    if text is None:
                         break
-            finally:
-                await ws.close(code=1011, message=b"connection closed by the simulator")
+                    await ws.send_str(text)
+                if conn.closed:
+                    break
+            code = conn.close_code or CLOSE_DROPPED
+            await ws.close(code=code, message=conn.close_reason.encode())
 
-        task = asyncio.create_task(sender())
-        if conn.outbox or conn.closed:
-            wake.set()
-        try:
+        async def receiver() -> None:
             async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     with self.lock:
                         self.exchange.ws_receive(conn, msg.data)
+                    # let the sender hand the replies to the socket before the next
+                    # frame: only frames the client has not taken count as backlog
+                    await asyncio.sleep(0)
                 elif msg.type == WSMsgType.ERROR:
                     break
+
+        def react() -> None:
+            wake.set()
+            if conn.close_code == CLOSE_SLOW_CONSUMER:
+                evicted.set()
+
+        def on_ready() -> None:
+            loop.call_soon_threadsafe(react)
+
+        conn.on_ready = on_ready
+        tasks = [loop.create_task(sender()), loop.create_task(receiver())]
+        eviction = loop.create_task(evicted.wait())
+        if conn.outbox or conn.closed:
+            react()
+        try:
+            await asyncio.wait([tasks[1], eviction], return_when=asyncio.FIRST_COMPLETED)
+            if evicted.is_set():
+                await self._stop_tasks(tasks)
+                await self._evict(ws, request)
         finally:
             with self.lock:
                 self.exchange.ws_close(conn)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await self._stop_tasks([*tasks, eviction])
             self._sockets.discard(ws)
         return ws
+
+    @staticmethod
+    async def _stop_tasks(tasks: list[asyncio.Task[Any]]) -> None:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _evict(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        """Close an evicted client's socket with 1008 (reading and dropping what it still
+        sends until its close reply), or abort it after :attr:`evict_grace` seconds: its
+        unsent bytes are dropped, whatever the client does."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                ws.close(code=CLOSE_SLOW_CONSUMER, message=b"too many unread frames"),
+                self.evict_grace,
+            )
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -238,10 +312,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--whitelist", action="store_true", help="require whitelisting")
     parser.add_argument("--faucet-cooldown", type=float, default=60.0)
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=SimConfig.history_limit,
+        help="trades and closed orders remembered per market (negative: all)",
+    )
+    parser.add_argument(
+        "--ws-backlog",
+        type=int,
+        default=SimConfig.ws_max_backlog,
+        help="unread frames after which a WebSocket client is dropped (1008)",
+    )
     args = parser.parse_args(argv)
     config = default_config(
         args.seed, require_whitelist=args.whitelist, faucet_cooldown=args.faucet_cooldown
     )
+    config.history_limit = None if args.history < 0 else args.history
+    config.ws_max_backlog = args.ws_backlog
     server = SimServer(host=args.host, port=args.port, config=config).start()
     print(f"O2 local exchange (seed {args.seed})", flush=True)
     print(f"REST: {server.api_base}", flush=True)

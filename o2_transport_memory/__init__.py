@@ -2,7 +2,10 @@
 
 No sockets at all. Requests go to ``Exchange.process``; WebSocket frames go through the
 exchange's connection state, and a waiting ``receive_text`` is woken by the
-connection's ``on_ready`` callback. Works under asyncio and trio (anyio).
+connection's ``on_ready`` callback. Works under asyncio and trio (anyio). A client that
+leaves more than ``SimConfig.ws_max_backlog`` frames unread is disconnected by the
+exchange, as over a real socket: ``receive_text`` then raises ``ConnectionClosed``
+naming the close code.
 
 Scripted faults of the exchange are carried out here: ``delay`` waits (a delay longer
 than the request timeout raises :class:`~o2_core.errors.RequestTimeout` after the
@@ -58,6 +61,13 @@ class MemoryWebSocket:
         self._check_open()
         self._exchange.ws_receive(self._conn, text)
 
+    def _closed_by_exchange(self) -> str:
+        code = self._conn.close_code
+        if code is None:
+            return "the exchange closed the WebSocket connection"
+        reason = self._conn.close_reason
+        return f"the exchange closed the WebSocket connection (code {code}: {reason})"
+
     async def receive_text(self) -> str:
         """The next frame from the exchange."""
         await anyio.lowlevel.checkpoint()
@@ -67,7 +77,7 @@ class MemoryWebSocket:
             if self._conn.outbox:
                 return self._conn.outbox.popleft()
             if self._conn.closed:
-                raise ConnectionClosed("the exchange closed the WebSocket connection")
+                raise ConnectionClosed(self._closed_by_exchange())
             event = anyio.Event()
             self._event = event
             await event.wait()

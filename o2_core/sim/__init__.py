@@ -1,4 +1,16 @@
-"""The local O2 exchange simulator: a pure engine (no sockets, no event loop, no clock).
+"""The local O2 exchange simulator: pure (no sockets, no event loop, no clock reads).
+
+Layered one way, lower first:
+
+- :mod:`.config`, :mod:`.errors`, :mod:`.reverts`, :mod:`.commands`: configuration, the
+  structured error, on-chain reverts, and the engine's typed commands.
+- :mod:`.state`, :mod:`.trading`, :mod:`.audit`, :mod:`.engine`: the matching and ledger
+  engine (accounts, sessions, signatures, nonces, balances, matching, expiry), which
+  takes commands and returns committed changes; it knows nothing of JSON or HTTP.
+- :mod:`.requests` (bodies and frames into commands), :mod:`.views` (JSON renderings).
+- :mod:`.faults`, :mod:`.rest` (``Request`` -> ``Outcome``) and :mod:`.ws` (connections,
+  subscriptions, frames).
+- :mod:`.exchange`: the :class:`Exchange` facade the adapters and tests use.
 
 ``Exchange(clock=...)`` answers :class:`~o2_core.http.Request` values with
 :class:`~o2_core.http.Response` values and keeps WebSocket connections as plain state;
@@ -6,28 +18,37 @@ the in-memory transport (``o2_transport_memory``) and the HTTP server
 (``o2_sim_server``) are thin adapters around it.
 """
 
-from .book import Order, Trade, Tx
+from .commands import OrderTypeSpec
 from .config import AssetConfig, MarketConfig, SimConfig, default_config, derive_id
-from .engine import Account, ApiError, Exchange, ManualClock, MarketState
+from .engine import Engine
+from .errors import FaucetRefusal, SimError
+from .exchange import Exchange, ManualClock
 from .faults import DropConnection, Faults, HttpFault, Outcome
 from .reverts import Revert, revert_body
-from .ws import WsConnection
+from .state import Account, Committed, MarketState, Order, Trade, Tx
+from .ws import CLOSE_DROPPED, CLOSE_SLOW_CONSUMER, WsConnection
 
 __all__ = [
+    "CLOSE_DROPPED",
+    "CLOSE_SLOW_CONSUMER",
     "Account",
-    "ApiError",
     "AssetConfig",
+    "Committed",
     "DropConnection",
+    "Engine",
     "Exchange",
+    "FaucetRefusal",
     "Faults",
     "HttpFault",
     "ManualClock",
     "MarketConfig",
     "MarketState",
     "Order",
+    "OrderTypeSpec",
     "Outcome",
     "Revert",
     "SimConfig",
+    "SimError",
     "Trade",
     "Tx",
     "WsConnection",

@@ -71,7 +71,13 @@ class SimConfig:
     ``OrderCreationError::TraderNotWhiteListed``. ``depth_updates`` is ``"delta"`` (each
     level of a depth update is the signed change, as the live exchange sends it,
     PROTOCOL.md §6) or ``"total"`` (the new total: an old reading of the protocol, kept
-    to test clients against it).
+    to test clients against it). ``max_ws_subscriptions`` caps the subscriptions of one
+    WebSocket connection. ``ws_max_backlog`` is how many frames may wait unread for one
+    WebSocket client: one more and the client is disconnected (close code 1008) and its
+    frames are dropped, so a client that never reads costs bounded memory.
+    ``history_limit`` is how many trades and how many closed orders the exchange
+    remembers per market (the oldest are forgotten first; open orders never are); None
+    remembers everything.
     """
 
     seed: int = 0
@@ -87,6 +93,8 @@ class SimConfig:
     revert_as_code_1000: bool = False
     referral_codes: dict[str, str] = field(default_factory=dict)
     max_ws_subscriptions: int = 64
+    ws_max_backlog: int = 1024
+    history_limit: int | None = 50_000
     depth_updates: str = "delta"
 
     def asset(self, symbol: str) -> AssetConfig:

@@ -24,9 +24,12 @@ ENUMS_BY_NAME: dict[str, tuple[int, tuple[str, ...]]] = {
 
 
 class Revert(Exception):
-    """Raised inside the engine when a call reverts; ``enum``/``variant`` name the error.
+    """Raised by the engine when a call reverts; ``enum``/``variant`` name the error.
 
     With ``enum`` None the revert is a plain failed ``require`` without a logged error.
+    Once the engine knows where the transaction failed it sets ``contract_id`` (the
+    reverting contract) and ``logs`` (the events logged before the failure), which the
+    reply shows (see :func:`revert_body`).
     """
 
     def __init__(self, enum: str | None, variant: str | None, detail: str = "") -> None:
@@ -37,7 +40,15 @@ class Revert(Exception):
         self.enum = enum
         self.variant = variant
         self.detail = detail
+        self.contract_id = ""
+        self.logs: tuple[str, ...] = ()
         super().__init__(f"{enum}::{variant}" if enum else detail)
+
+    def located(self, contract_id: str, logs: list[str] | tuple[str, ...] = ()) -> Revert:
+        """Record the reverting contract and the logs before the failure; returns self."""
+        self.contract_id = contract_id
+        self.logs = tuple(logs)
+        return self
 
 
 def revert_body(
