@@ -13,15 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import msgspec
-
 from . import encoding as enc
 from . import models as m
 from . import typed_data
 from .crypto import hex0x, parse_hex, sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
-from .wire import dec_hook
 
 MAX_ACTIONS = 5
 MAX_GROUPS = 5
@@ -226,123 +223,6 @@ def check_batch(groups: Sequence[PreparedGroup]) -> None:
             f"a batch holds at most {MAX_ACTIONS} actions in {MAX_GROUPS} market groups, "
             f"got {total} in {len(groups)}"
         )
-
-
-# --- wire actions → calls (what the exchange does to verify a batch) -----------------
-
-
-class _WireCreateOrder(msgspec.Struct):
-    side: str
-    price: int
-    quantity: int
-    order_type: str | dict[str, Any]
-
-
-class _WireOrderId(msgspec.Struct):
-    order_id: str
-
-
-class _WireTo(msgspec.Struct):
-    to: m.Identity
-
-
-class WireAction(msgspec.Struct, omit_defaults=True):
-    """One action of a request body, decoded (exactly one field is set)."""
-
-    CreateOrder: _WireCreateOrder | None = None
-    CancelOrder: _WireOrderId | None = None
-    SettleBalance: _WireTo | None = None
-    RegisterReferer: _WireTo | None = None
-
-
-class WireGroup(msgspec.Struct):
-    """One market group of a request body."""
-
-    market_id: m.Id
-    actions: list[WireAction]
-
-
-class Signature(msgspec.Struct):
-    """``{"Secp256k1": "0x..."}``."""
-
-    Secp256k1: str
-
-
-class ActionsBody(msgspec.Struct):
-    """A decoded ``POST /v1/session/actions`` body."""
-
-    actions: list[WireGroup]
-    signature: Signature
-    nonce: int
-    trade_account_id: m.Id
-    session_id: m.Identity
-    collect_orders: bool = False
-
-
-class SessionBody(msgspec.Struct):
-    """A decoded ``PUT /v1/session`` body."""
-
-    contract_id: m.Id
-    session_id: m.Identity
-    signature: Signature
-    contract_ids: list[m.Id]
-    nonce: int
-    expiry: int
-
-
-class WithdrawBody(msgspec.Struct):
-    """A decoded ``POST /v1/accounts/withdraw`` body."""
-
-    trade_account_id: m.Id
-    signature: Signature
-    nonce: int
-    to: m.Identity
-    asset_id: m.Id
-    amount: int
-
-
-def wire_order_type(order_type: str | dict[str, Any]) -> tuple[str, int, int]:
-    """(variant, first, second) of a wire ``order_type``."""
-    if isinstance(order_type, str):
-        if order_type not in ("Spot", "Market", "FillOrKill", "PostOnly"):
-            raise InvalidInput(f"unknown order type {order_type!r}")
-        return order_type, 0, 0
-    if len(order_type) == 1 and "Limit" in order_type:
-        price, ts = order_type["Limit"]
-        return "Limit", int(price), int(ts)
-    if len(order_type) == 1 and "BoundedMarket" in order_type:
-        bounds = order_type["BoundedMarket"]
-        return "BoundedMarket", int(bounds["max_price"]), int(bounds["min_price"])
-    raise InvalidInput(f"unknown order type {order_type!r}")
-
-
-def call_of_wire(action: WireAction, ctx: MarketContext) -> enc.Call:
-    """The contract call a wire action stands for."""
-    if action.CreateOrder is not None:
-        o = action.CreateOrder
-        name, first, second = wire_order_type(o.order_type)
-        ot: Any
-        if name == "Limit":
-            ot = m.LimitOrder(price=m.ChainInt(first), timestamp=second)
-        elif name == "BoundedMarket":
-            ot = m.BoundedMarketOrder(max_price=m.ChainInt(first), min_price=m.ChainInt(second))
-        else:
-            ot = name
-        return create_order(ctx, o.side, o.price, o.quantity, ot).call
-    if action.CancelOrder is not None:
-        return cancel_order(ctx, action.CancelOrder.order_id).call
-    if action.SettleBalance is not None:
-        return settle_balance(ctx, action.SettleBalance.to).call
-    if action.RegisterReferer is not None:
-        return register_referer(ctx, action.RegisterReferer.to).call
-    raise InvalidInput(
-        "an action must be one of CreateOrder, CancelOrder, SettleBalance, RegisterReferer"
-    )
-
-
-def decode_wire_actions(actions_json: Any) -> list[WireAction]:
-    """Typed wire actions from their JSON form (a list of ``{"Kind": {...}}``)."""
-    return msgspec.convert(actions_json, list[WireAction], strict=False, dec_hook=dec_hook)
 
 
 # --- signing and bodies --------------------------------------------------------------
@@ -560,39 +440,3 @@ def upgrade_body(owner: Any, trade_account_id: str, nonce: int, chain_id: int) -
             "signature": _sig(owner.personal_sign(signing)),
         }
     )
-
-
-class TypedSignature(msgspec.Struct):
-    """``{"TypedSecp256k1": "0x..."}``."""
-
-    TypedSecp256k1: str
-
-
-class ParallelActionsBody(msgspec.Struct):
-    """A decoded ``POST /v1/session/actions`` body on the parallel track."""
-
-    actions: list[WireGroup]
-    signature: Signature
-    parallel_nonce: int
-    trade_account_id: m.Id
-    session_id: m.Identity
-    collect_orders: bool = False
-
-
-class ParallelWithdrawBody(msgspec.Struct):
-    """A decoded ``POST /v1/accounts/withdraw`` body on the parallel track."""
-
-    trade_account_id: m.Id
-    signature: TypedSignature
-    parallel_nonce: int
-    to: m.Identity
-    asset_id: m.Id
-    amount: int
-
-
-class UpgradeBody(msgspec.Struct):
-    """A decoded ``POST /v1/accounts/upgrade`` body."""
-
-    trade_account_id: m.Id
-    nonce: int
-    signature: Signature

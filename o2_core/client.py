@@ -205,25 +205,14 @@ class O2Client:
 
     # --- wallets -------------------------------------------------------------------------
 
-    @staticmethod
-    def generate_wallet() -> crypto.Wallet:
-        """A new Fuel wallet with a random key (no network)."""
-        return crypto.generate_wallet()
-
-    @staticmethod
-    def generate_evm_wallet() -> crypto.EvmWallet:
-        """A new EVM wallet with a random key (no network)."""
-        return crypto.generate_evm_wallet()
-
-    @staticmethod
-    def load_wallet(private_key_hex: str) -> crypto.Wallet:
-        """A Fuel wallet from a private key."""
-        return crypto.load_wallet(private_key_hex)
-
-    @staticmethod
-    def load_evm_wallet(private_key_hex: str) -> crypto.EvmWallet:
-        """An EVM wallet from a private key."""
-        return crypto.load_evm_wallet(private_key_hex)
+    #: A new Fuel wallet with a random key (no network).
+    generate_wallet = staticmethod(crypto.generate_wallet)
+    #: A new EVM wallet with a random key (no network).
+    generate_evm_wallet = staticmethod(crypto.generate_evm_wallet)
+    #: A Fuel wallet from a private key (hex, ``0x`` optional, or 32 bytes).
+    load_wallet = staticmethod(crypto.load_wallet)
+    #: An EVM wallet from a private key (hex, ``0x`` optional, or 32 bytes).
+    load_evm_wallet = staticmethod(crypto.load_evm_wallet)
 
     # --- markets -------------------------------------------------------------------------
 

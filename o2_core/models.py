@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from . import crypto
 from . import markets as _m
-from .errors import InvalidInput, ProtocolError
+from .depth import DepthChange, DepthChanges, DepthLevel, DepthSnapshot, DepthUpdate
+from .errors import ProtocolError
 from .identity import AddressIdentity, ContractIdentity, Identity
 from .inputs import (
     Action,
@@ -35,6 +35,7 @@ from .inputs import (
     UserAction,
 )
 from .markets import ChainInt, NumericInput
+from .session import SessionInfo
 from .wire import Id, Model, b256, decode, decoder, encode
 
 T = TypeVar("T")
@@ -218,95 +219,6 @@ class MarketTicker(_RawReply):
     timestamp = _int_field("timestamp")
 
 
-# --- depth ---------------------------------------------------------------------------
-
-
-class DepthLevel(Model, frozen=True, gc=False):
-    """One resting level of a snapshot: chain price and the ABSOLUTE quantity there."""
-
-    price: int
-    quantity: int
-
-
-class DepthChange(Model, frozen=True, gc=False):
-    """One change from the incremental depth stream: a SIGNED RELATIVE quantity.
-
-    Positive when liquidity is added, negative when a fill or a cancel removes some: add
-    it to the level's quantity; the level is gone when the sum reaches zero or below
-    (:class:`~o2_core.book.OrderBook` and :class:`~o2_core.book.DepthBook` do this).
-    """
-
-    price: int
-    quantity: int
-
-
-class DepthSnapshot(Model, frozen=True):
-    """A whole book (``GET /v1/depth``, and the depth stream's snapshots): absolute levels,
-    bids best (highest) first, asks best (lowest) first."""
-
-    bids: tuple[DepthLevel, ...] = msgspec.field(default=(), name="buys")
-    asks: tuple[DepthLevel, ...] = msgspec.field(default=(), name="sells")
-    market_id: Id | None = None
-
-    @property
-    def buys(self) -> tuple[DepthLevel, ...]:
-        """Alias of ``bids`` (the wire name)."""
-        return self.bids
-
-    @property
-    def sells(self) -> tuple[DepthLevel, ...]:
-        """Alias of ``asks`` (the wire name)."""
-        return self.asks
-
-    @property
-    def best_bid(self) -> DepthLevel | None:
-        """The highest-priced bid level with a non-zero quantity, if any."""
-        live = [lv for lv in self.bids if lv.quantity > 0]
-        return max(live, key=_price) if live else None
-
-    @property
-    def best_ask(self) -> DepthLevel | None:
-        """The lowest-priced ask level with a non-zero quantity, if any."""
-        live = [lv for lv in self.asks if lv.quantity > 0]
-        return min(live, key=_price) if live else None
-
-
-def _price(level: DepthLevel) -> int:
-    return level.price
-
-
-class DepthChanges(Model, frozen=True):
-    """Both sides of one incremental depth update (wire ``buys``/``sells``)."""
-
-    bids: tuple[DepthChange, ...] = msgspec.field(default=(), name="buys")
-    asks: tuple[DepthChange, ...] = msgspec.field(default=(), name="sells")
-
-    @property
-    def buys(self) -> tuple[DepthChange, ...]:
-        """Alias of ``bids`` (the wire name)."""
-        return self.bids
-
-    @property
-    def sells(self) -> tuple[DepthChange, ...]:
-        """Alias of ``asks`` (the wire name)."""
-        return self.asks
-
-
-class DepthUpdate(Model, frozen=True):
-    """One depth-stream message.
-
-    A snapshot (``is_snapshot``: on subscribing, after every reconnect and every resync)
-    carries a :class:`DepthSnapshot` of absolute levels and replaces the whole book;
-    every other message carries :class:`DepthChanges` of signed relative changes.
-    """
-
-    market_id: Id
-    changes: DepthSnapshot | DepthChanges
-    is_snapshot: bool = False
-    onchain_timestamp: int | None = None
-    seen_timestamp: int | None = None
-
-
 # --- accounts, sessions --------------------------------------------------------------
 
 
@@ -360,98 +272,6 @@ class SessionResponse(Model, frozen=True):
     session_id: Identity
     contract_ids: list[Id] = msgspec.field(default_factory=list)
     session_expiry: int = 0
-
-
-class SessionInfo:
-    """An active trading session: the session key, its account, markets and expiry.
-
-    Built by ``create_session``; to restore a saved one, pass what was saved (as with
-    o2-sdk): the session id, account, contract ids, expiry, the session key as
-    ``session_private_key`` (32 bytes or hex; a wallet is accepted too) and the owner.
-    The session key never appears in ``repr``.
-
-    Args:
-        session_id: the session key's identity (``AddressIdentity(session address)``).
-        trade_account_id: the trading account.
-        contract_ids: the order-book contracts the session may trade on.
-        session_expiry: unix seconds.
-        session_private_key: the session key (bytes, hex, or a ``Wallet``-like signer).
-        owner_address: the account owner's B256 address.
-        nonce: the sequential nonce last seen.
-        nonce_manager: the parallel-nonce issuer of a parallel session (None: sequential).
-
-    Raises:
-        InvalidInput: a bad id, key or expiry.
-    """
-
-    __slots__ = (
-        "contract_ids",
-        "nonce",
-        "nonce_manager",
-        "owner_address",
-        "session_expiry",
-        "session_id",
-        "session_wallet",
-        "trade_account_id",
-    )
-
-    def __init__(
-        self,
-        session_id: Identity,
-        trade_account_id: str,
-        contract_ids: list[str],
-        session_expiry: int | str,
-        session_private_key: bytes | str | crypto.Wallet | None = None,
-        owner_address: str | None = None,
-        nonce: int = 0,
-        nonce_manager: Any = None,
-        *,
-        session_wallet: crypto.Wallet | None = None,
-    ) -> None:
-        key = session_wallet if session_wallet is not None else session_private_key
-        if key is None:
-            raise InvalidInput("a SessionInfo needs its session key (session_private_key=)")
-        if not isinstance(session_id, Identity):
-            raise InvalidInput("session_id must be an Identity (AddressIdentity(address))")
-        # a wallet, or anything that signs like one (raw_sign + b256_address)
-        signs = hasattr(key, "raw_sign") and hasattr(key, "b256_address")
-        wallet = key if signs else crypto.Wallet(key)  # type: ignore[arg-type]
-        self.session_wallet: crypto.Wallet = wallet  # type: ignore[assignment]
-        if session_id.value != self.session_wallet.b256_address:
-            raise InvalidInput("session_id is not the address of the session key")
-        self.session_id = session_id
-        self.trade_account_id = b256(trade_account_id, "trade_account_id")
-        self.contract_ids = [b256(c, "contract id") for c in contract_ids]
-        try:
-            self.session_expiry = int(session_expiry)
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                f"session_expiry must be unix seconds, got {session_expiry!r}"
-            ) from None
-        self.owner_address = None if owner_address is None else b256(owner_address, "owner")
-        self.nonce = nonce
-        self.nonce_manager = nonce_manager
-
-    @property
-    def session_private_key(self) -> bytes:
-        """The session key's 32-byte secret (save it to restore the session later)."""
-        return bytes(self.session_wallet.private_key)
-
-    @property
-    def session_address(self) -> Id:
-        """The session key's B256 address."""
-        return Id(self.session_wallet.b256_address)
-
-    def is_expired(self, now: float) -> bool:
-        """True when ``now`` (unix seconds) is at or past the expiry."""
-        return now >= self.session_expiry
-
-    def __repr__(self) -> str:
-        return (
-            f"SessionInfo(trade_account_id={self.trade_account_id!r}, "
-            f"session_address={self.session_address!r}, contract_ids={self.contract_ids!r}, "
-            f"session_expiry={self.session_expiry})"
-        )
 
 
 # --- orders, trades, balances --------------------------------------------------------

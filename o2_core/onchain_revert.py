@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from ._abi_errors import ERROR_ENUMS
+from .abi_errors import ERROR_ENUMS
 
 #: Sway's std error signals: the ``ra`` of the Revert receipt says what kind of failure.
 REVERT_SIGNALS: dict[int, str] = {

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+import wire_bodies
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -225,7 +226,7 @@ def test_actions_body_exact_bytes_and_order() -> None:
         + SESSION_KEY.b256_address + '"},"collect_orders":true}'
     )
     assert body == expected.encode()
-    decoded = m.decode(body, actions.ActionsBody)
+    decoded = m.decode(body, wire_bodies.ActionsBody)
     assert decoded.nonce == 8 and decoded.collect_orders is True
     assert decoded.trade_account_id == TA
     assert decoded.session_id == m.AddressIdentity(SESSION_KEY.b256_address)
@@ -268,11 +269,11 @@ def test_actions_body_is_verifiable_by_the_exchange(
     groups = [PreparedGroup(CTX.market_id, tuple(prepared))]
     actions.check_batch(groups)
     body = actions.actions_body(groups, nonce, session(), collect)
-    decoded = m.decode(body, actions.ActionsBody)
+    decoded = m.decode(body, wire_bodies.ActionsBody)
     assert decoded.nonce == nonce and decoded.collect_orders is collect
     (group,) = decoded.actions
     assert group.market_id == CTX.market_id
-    calls = [actions.call_of_wire(a, CTX) for a in group.actions]
+    calls = [wire_bodies.call_of_wire(a, CTX) for a in group.actions]
     assert calls == [p.call for p in prepared]
     signing = encoding.actions_signing_bytes(decoded.nonce, calls)
     signature = bytes.fromhex(decoded.signature.Secp256k1.removeprefix("0x"))
@@ -306,7 +307,7 @@ def test_session_body(owner: crypto.Wallet) -> None:
     assert list(raw) == ["contract_id", "session_id", "signature", "contract_ids", "nonce",
                          "expiry"]
     assert raw["nonce"] == "7" and raw["expiry"] == "1737504000"
-    decoded = m.decode(body, actions.SessionBody)
+    decoded = m.decode(body, wire_bodies.SessionBody)
     assert decoded.contract_id == TA
     assert decoded.contract_ids == ["0x" + "a1" * 32, "0x" + "a2" * 32]  # deduplicated, in order
     assert decoded.session_id == m.AddressIdentity(SESSION_KEY.b256_address)
@@ -332,7 +333,7 @@ def test_withdraw_body(owner: crypto.Wallet) -> None:
     raw = json.loads(body)
     assert list(raw) == ["trade_account_id", "signature", "nonce", "to", "asset_id", "amount"]
     assert raw["amount"] == "10000000" and raw["nonce"] == "9" and raw["asset_id"] == asset
-    decoded = m.decode(body, actions.WithdrawBody)
+    decoded = m.decode(body, wire_bodies.WithdrawBody)
     assert decoded.to == to and decoded.amount == 10_000_000
     signing = encoding.withdraw_signing_bytes(9, 0, 0, to.address_bytes, 10_000_000, b"\xdd" * 32)
     framed = (
@@ -372,16 +373,16 @@ def test_bad_input_is_rejected_before_signing() -> None:
 
 
 def test_wire_decoding_rejects_unknown_shapes() -> None:
-    (empty,) = actions.decode_wire_actions([{}])
+    (empty,) = wire_bodies.decode_wire_actions([{}])
     with pytest.raises(InvalidInput):
-        actions.call_of_wire(empty, CTX)
+        wire_bodies.call_of_wire(empty, CTX)
     for order_type in ("Foo", {"Limit": ["1", "2"], "Spot": 1}, {"Stop": 1}):
-        (wire,) = actions.decode_wire_actions(
+        (wire,) = wire_bodies.decode_wire_actions(
             [{"CreateOrder": {"side": "Buy", "price": "1", "quantity": "1",
                               "order_type": order_type}}]
         )
         with pytest.raises(InvalidInput):
-            actions.call_of_wire(wire, CTX)
+            wire_bodies.call_of_wire(wire, CTX)
 
 
 def test_prepared_wire_objects_are_independent() -> None:

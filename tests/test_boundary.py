@@ -106,3 +106,129 @@ def test_the_pure_core_never_reads_the_clock(path: Path) -> None:
         return
     clocks = imported_roots(path) & CLOCK_MODULES
     assert not clocks, f"o2_core/{relative} imports {sorted(clocks)}: pass the time in instead"
+
+
+# --- the shape of the whole house -------------------------------------------------------
+
+REPO = PACKAGE.parent
+#: Our top-level packages (the simulator is a namespace of the core: o2_core.sim).
+OUR_PACKAGES = sorted(
+    p.name for p in REPO.iterdir() if p.is_dir() and p.name.startswith("o2_")
+    and (p / "__init__.py").exists()
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports_of(path: Path) -> set[str]:
+    """The modules of ours that ``path`` imports, anywhere in the file (TYPE_CHECKING and
+    function-level imports included), resolved to module names."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            module = node.module or ""
+            root = f"{base}.{module}".strip(".") if node.level else module
+            targets = [root] + [f"{root}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found.update(t for t in targets if t.split(".")[0] in OUR_PACKAGES)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {
+        _module_name(p): p
+        for package in OUR_PACKAGES
+        for p in (REPO / package).rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges = set()
+        for target in _imports_of(path):
+            while target and target not in modules:  # "pkg.mod.Name" -> "pkg.mod"
+                target = target.rpartition(".")[0]
+            if target and target != name and not name.startswith(target + "."):
+                edges.add(target)  # a module importing its own package's __init__ aside
+        graph[name] = edges
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def test_our_packages_are_found() -> None:
+    assert {"o2_core", "o2_transport_httpx", "o2_transport_aiohttp", "o2_transport_memory",
+            "o2_sim_server"} <= set(OUR_PACKAGES)
+
+
+def test_no_import_cycle_among_our_modules() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_two_classes_share_a_name_outside_the_simulator() -> None:
+    """A class name means one thing; the simulator's own namespace (``o2_core.sim``) and
+    the Fast Bridge's (``o2_core.bridge``) may reuse names of the exchange's models."""
+    owners: dict[str, list[str]] = {}
+    for package in OUR_PACKAGES:
+        for path in (REPO / package).rglob("*.py"):
+            module = _module_name(path)
+            if module.startswith(("o2_core.sim", "o2_core.bridge")):
+                continue
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                    owners.setdefault(node.name, []).append(module)
+    shared = {name: mods for name, mods in owners.items() if len(mods) > 1}
+    # the transport packages' O2Client subclasses share its name on purpose: a bot
+    # changes only its import line to pick a transport
+    assert sorted(shared.pop("O2Client")) == [
+        "o2_core.client", "o2_transport_aiohttp", "o2_transport_httpx"]
+    assert shared == {}

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o2_core import errors
-from o2_core._abi_errors import ERROR_ENUMS
+from o2_core.abi_errors import ERROR_ENUMS
 from o2_core.errors import O2Error, OnChainRevert, ProtocolError, RateLimitExceeded
 from o2_core.http import Response, check
 from o2_core.onchain_revert import decode_revert_reason
@@ -279,12 +279,12 @@ def _generator() -> Any:
 
 
 def test_abi_table_is_up_to_date() -> None:
-    """``o2_core/_abi_errors.py`` is exactly what the tool renders from ``tests/data``."""
+    """``o2_core/abi_errors.py`` is exactly what the tool renders from ``tests/data``."""
     assert ABI_DATA.is_file(), f"ABI test data missing: {ABI_DATA}"
     gen = _generator()
     table = gen.table_from_data(json.loads(ABI_DATA.read_text()))
     assert table == ERROR_ENUMS
-    committed = (REPO / "o2_core" / "_abi_errors.py").read_text()
+    committed = (REPO / "o2_core" / "abi_errors.py").read_text()
     assert gen.render(table) == committed, "run: python tools/sync_test_data.py"
 
 

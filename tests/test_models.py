@@ -13,10 +13,11 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 import pytest
+import wire_bodies
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from o2_core import actions, models
+from o2_core import depth, models
 from o2_core.errors import InvalidInput, O2Error, ProtocolError
 from o2_core.models import Id, Identity
 
@@ -26,7 +27,7 @@ NOT_DECODED = {"DepthUpdate"}
 WIRE_MODELS: list[type[msgspec.Struct]] = sorted(
     (
         cls
-        for mod in (models, actions)
+        for mod in (models, depth, wire_bodies)
         for cls in vars(mod).values()
         if isinstance(cls, type)
         and issubclass(cls, msgspec.Struct)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from o2_core import errors
-from o2_core._abi_errors import ERROR_ENUMS
+from o2_core.abi_errors import ERROR_ENUMS
 from o2_core.errors import InternalError, InvalidRequest, O2Error, OnChainRevert
 from o2_core.onchain_revert import (
     ABI_ERROR_ENUMS,

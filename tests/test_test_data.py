@@ -75,7 +75,7 @@ def test_the_sync_tool_copies_vectors_and_derives_the_abi_table(tmp_path: Path) 
         {"log_id": "18446744073709551615", "type": "enum demo::DemoError",
          "variants": ["First", "Second"]}
     ]
-    rendered = files[REPO / "o2_core" / "_abi_errors.py"].decode()
+    rendered = files[REPO / "o2_core" / "abi_errors.py"].decode()
     assert "18446744073709551615: (\n        'demo::DemoError'," in rendered
     gen = _tool("gen_abi_errors")
     assert gen.table_from_data(enums) == {18446744073709551615: ("demo::DemoError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import wire_bodies
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -92,7 +93,7 @@ def test_parallel_actions_body_shape_and_decoding() -> None:
     body = actions.parallel_actions_body(groups(), PARALLEL, session(), True)
     assert list(json.loads(body)) == ["actions", "signature", "parallel_nonce",
                                       "trade_account_id", "session_id", "collect_orders"]
-    decoded = m.decode(body, actions.ParallelActionsBody)
+    decoded = m.decode(body, wire_bodies.ParallelActionsBody)
     assert decoded.parallel_nonce == PARALLEL.encode()
     signing = actions.parallel_actions_signing_bytes(PARALLEL, groups())
     assert crypto.recover_public_key(
@@ -113,7 +114,7 @@ def test_an_invalid_parallel_nonce_is_refused_before_signing(bad: int) -> None:
 def test_parallel_withdraw_body() -> None:
     to = m.ContractIdentity("0x" + "77" * 32)
     body = actions.parallel_withdraw_body(EVM_OWNER, ACCOUNT, to, ASSET, 10, PARALLEL, 9889)
-    decoded = m.decode(body, actions.ParallelWithdrawBody)
+    decoded = m.decode(body, wire_bodies.ParallelWithdrawBody)
     assert list(json.loads(body)) == ["trade_account_id", "signature", "parallel_nonce", "to",
                                       "asset_id", "amount"]
     digest = actions.parallel_withdraw_digest_of(EVM_OWNER.b256_address, ACCOUNT, to, ASSET, 10,
@@ -149,7 +150,7 @@ def test_a_personal_sign_only_signer() -> None:
 
 def test_upgrade_body() -> None:
     body = actions.upgrade_body(OWNER, ACCOUNT, 7, 9889)
-    decoded = m.decode(body, actions.UpgradeBody)
+    decoded = m.decode(body, wire_bodies.UpgradeBody)
     assert list(json.loads(body)) == ["trade_account_id", "nonce", "signature"]
     assert decoded.nonce == 7
     assert decoded.signature.Secp256k1 == crypto.hex0x(

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import wire_bodies
 
 from o2_core import actions, crypto, encoding, http, markets, typed_data
 from o2_core import models as m
@@ -182,7 +183,7 @@ CTX = market_context(ASB["market_info"])
 def prepare(wire_actions: list[dict[str, Any]]) -> tuple[PreparedAction, ...]:
     """Our builders' actions for the vector's wire actions (their wire JSON must match)."""
     prepared = []
-    for wire in actions.decode_wire_actions(wire_actions):
+    for wire in wire_bodies.decode_wire_actions(wire_actions):
         if wire.SettleBalance is not None:
             prepared.append(actions.settle_balance(CTX, wire.SettleBalance.to))
         else:
@@ -191,7 +192,7 @@ def prepare(wire_actions: list[dict[str, Any]]) -> tuple[PreparedAction, ...]:
             assert isinstance(o.order_type, str)
             prepared.append(actions.create_order(CTX, o.side, o.price, o.quantity,
                                                  m.OrderType(o.order_type)))
-        assert prepared[-1].call == actions.call_of_wire(wire, CTX)
+        assert prepared[-1].call == wire_bodies.call_of_wire(wire, CTX)
     assert [p.wire for p in prepared] == wire_actions
     return tuple(prepared)
 

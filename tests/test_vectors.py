@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import wire_bodies
 
 from o2_core import actions, crypto, encoding, markets
 from o2_core.actions import MarketContext
@@ -131,9 +132,9 @@ def market_context(market: dict[str, Any]) -> MarketContext:
 @cases("actions")
 def test_actions(vec: dict[str, Any]) -> None:
     ctx = market_context(vec["market"])
-    wire = actions.decode_wire_actions(vec["actions"])
+    wire = wire_bodies.decode_wire_actions(vec["actions"])
     assert len(wire) == len(vec["actions"])
-    calls = [actions.call_of_wire(a, ctx) for a in wire]
+    calls = [wire_bodies.call_of_wire(a, ctx) for a in wire]
     signing = encoding.actions_signing_bytes(vec["nonce"], calls)
     assert signing == h(vec["signing_bytes"])
     session_key = crypto.Wallet(vec["session_private_key"])
@@ -145,8 +146,8 @@ def test_actions_rebuilt_from_prepared_actions(vec: dict[str, Any]) -> None:
     """The wire JSON our own builders produce for the vector's actions is the vector's."""
     ctx = market_context(vec["market"])
     prepared = []
-    for a in actions.decode_wire_actions(vec["actions"]):
-        call = actions.call_of_wire(a, ctx)
+    for a in wire_bodies.decode_wire_actions(vec["actions"]):
+        call = wire_bodies.call_of_wire(a, ctx)
         if a.CreateOrder is not None:
             o = a.CreateOrder
             prepared.append(
@@ -168,7 +169,7 @@ def test_actions_rebuilt_from_prepared_actions(vec: dict[str, Any]) -> None:
 def _order_type(wire: Any) -> Any:
     from o2_core import models as m
 
-    name, first, second = actions.wire_order_type(wire)
+    name, first, second = wire_bodies.wire_order_type(wire)
     if name == "Limit":
         return m.LimitOrder(price=first, timestamp=second)
     if name == "BoundedMarket":

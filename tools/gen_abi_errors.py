@@ -1,4 +1,4 @@
-"""Generate ``o2_core/_abi_errors.py``: the error enums the O2 contracts log, by logId.
+"""Generate ``o2_core/abi_errors.py``: the error enums the O2 contracts log, by logId.
 
 Two steps, so that the tests need no ABI files:
 
@@ -26,7 +26,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ABI_DIR = REPO.parent / "shared" / "abi"
 DEFAULT_DATA = REPO / "tests" / "data" / "abi_error_enums.json"
-OUTPUT = REPO / "o2_core" / "_abi_errors.py"
+OUTPUT = REPO / "o2_core" / "abi_errors.py"
 
 Table = dict[int, tuple[str, tuple[str, ...]]]
 
@@ -106,7 +106,7 @@ def render(table: Table) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: write ``o2_core/_abi_errors.py``."""
+    """Command line: write ``o2_core/abi_errors.py``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "abi_dir",

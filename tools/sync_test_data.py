@@ -8,7 +8,7 @@ the repository, or ``--shared DIR``):
   for byte from ``<shared>/vectors``;
 * ``tests/data/abi_error_enums.json``: the logged error enums of ``<shared>/abi/*.json``
   (logId, type, variant names in order, per ABI file, with the file's sha256);
-* ``o2_core/_abi_errors.py``: re-rendered from that JSON (``tools/gen_abi_errors.py``);
+* ``o2_core/abi_errors.py``: re-rendered from that JSON (``tools/gen_abi_errors.py``);
 * ``tests/data/README.md``: what the directory holds and how it is made.
 
 ``--verify-official`` then re-derives the outputs of every vector in ``tests/data/vectors``
@@ -52,7 +52,7 @@ not edit by hand.
   `../shared/vectors` (see `vectors/README.md` for their keys).
 - `abi_error_enums.json`: the error enums the O2 contracts log, read from
   `../shared/abi/*.json` (per ABI file: logId, enum type, variant names in declaration
-  order, and the ABI file's sha256). `o2_core/_abi_errors.py` is rendered from it
+  order, and the ABI file's sha256). `o2_core/abi_errors.py` is rendered from it
   (`tests/test_errors.py` checks that).
 
 `python tools/sync_test_data.py --no-sync --verify-official` re-derives every vector's

@@ -3,7 +3,7 @@
 A revert names an error enum variant of the contracts' ABIs: the ``LogData`` receipt
 carries the enum's logId in ``rb`` and the variant index in the first 8 bytes of data,
 and the ``LogResult`` list ends with the variant's name. Both come from
-``o2_core._abi_errors`` (generated from the ABIs), never from hand-typed numbers.
+``o2_core.abi_errors`` (generated from the ABIs), never from hand-typed numbers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from .._abi_errors import ERROR_ENUMS
+from ..abi_errors import ERROR_ENUMS
 
 FAILED_REQUIRE = 0xFFFF_FFFF_FFFF_0000
 REVERT_WITH_LOG = 0xFFFF_FFFF_FFFF_0006

@@ -33,9 +33,6 @@ SEPARATE = {"bridge"}
 ENGINE = {name for layer in LAYERS[:4] for name in layer}
 #: What the engine must not know about.
 WIRE_MODULES = {"msgspec", "json", "urllib", "http"}
-#: ``o2_core._abi_errors`` (the contracts' error enums, generated from the ABIs) has no
-#: public name in the core yet; it is the one private core module the simulator reads.
-PRIVATE_ALLOWED = {"_abi_errors"}
 SOURCES = sorted(p for p in SIM.glob("*.py") if p.stem not in SEPARATE)
 OTHERS = sorted(p for p in SIM.glob("*.py") if p.stem in SEPARATE)
 
@@ -61,7 +58,7 @@ def imports(path: Path) -> tuple[set[str], set[str], list[str]]:
             elif node.level == 2 or module.startswith("o2_core"):
                 parts = module.split(".")
                 other.update(parts[1:2] if module.startswith("o2_core") else parts[:1])
-                private += [p for p in parts if p.startswith("_") and p not in PRIVATE_ALLOWED]
+                private += [p for p in parts if p.startswith("_")]
                 private += [a.name for a in node.names if a.name.startswith("_")]
             else:
                 other.add(module.split(".")[0])

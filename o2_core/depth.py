@@ -1,0 +1,101 @@
+"""Depth of a market: snapshots of absolute levels and updates of signed changes.
+
+A snapshot (``GET /v1/depth``, and the depth stream on subscribing, after a reconnect or
+a resync) carries each level's ABSOLUTE quantity; an update carries SIGNED RELATIVE
+changes (PROTOCOL.md §6). :mod:`o2_core.book` keeps a book from them.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .wire import Id, Model
+
+
+class DepthLevel(Model, frozen=True, gc=False):
+    """One resting level of a snapshot: chain price and the ABSOLUTE quantity there."""
+
+    price: int
+    quantity: int
+
+
+class DepthChange(Model, frozen=True, gc=False):
+    """One change from the incremental depth stream: a SIGNED RELATIVE quantity.
+
+    Positive when liquidity is added, negative when a fill or a cancel removes some: add
+    it to the level's quantity; the level is gone when the sum reaches zero or below
+    (:class:`~o2_core.book.OrderBook` and :class:`~o2_core.book.DepthBook` do this).
+    """
+
+    price: int
+    quantity: int
+
+
+class DepthSnapshot(Model, frozen=True):
+    """A whole book (``GET /v1/depth``, and the depth stream's snapshots): absolute levels,
+    bids best (highest) first, asks best (lowest) first."""
+
+    bids: tuple[DepthLevel, ...] = msgspec.field(default=(), name="buys")
+    asks: tuple[DepthLevel, ...] = msgspec.field(default=(), name="sells")
+    market_id: Id | None = None
+
+    @property
+    def buys(self) -> tuple[DepthLevel, ...]:
+        """Alias of ``bids`` (the wire name)."""
+        return self.bids
+
+    @property
+    def sells(self) -> tuple[DepthLevel, ...]:
+        """Alias of ``asks`` (the wire name)."""
+        return self.asks
+
+    @property
+    def best_bid(self) -> DepthLevel | None:
+        """The highest-priced bid level with a non-zero quantity, if any."""
+        live = [lv for lv in self.bids if lv.quantity > 0]
+        return max(live, key=_price) if live else None
+
+    @property
+    def best_ask(self) -> DepthLevel | None:
+        """The lowest-priced ask level with a non-zero quantity, if any."""
+        live = [lv for lv in self.asks if lv.quantity > 0]
+        return min(live, key=_price) if live else None
+
+
+def _price(level: DepthLevel) -> int:
+    return level.price
+
+
+class DepthChanges(Model, frozen=True):
+    """Both sides of one incremental depth update (wire ``buys``/``sells``)."""
+
+    bids: tuple[DepthChange, ...] = msgspec.field(default=(), name="buys")
+    asks: tuple[DepthChange, ...] = msgspec.field(default=(), name="sells")
+
+    @property
+    def buys(self) -> tuple[DepthChange, ...]:
+        """Alias of ``bids`` (the wire name)."""
+        return self.bids
+
+    @property
+    def sells(self) -> tuple[DepthChange, ...]:
+        """Alias of ``asks`` (the wire name)."""
+        return self.asks
+
+
+class DepthUpdate(Model, frozen=True):
+    """One depth-stream message.
+
+    A snapshot (``is_snapshot``: on subscribing, after every reconnect and every resync)
+    carries a :class:`DepthSnapshot` of absolute levels and replaces the whole book;
+    every other message carries :class:`DepthChanges` of signed relative changes.
+    """
+
+    market_id: Id
+    changes: DepthSnapshot | DepthChanges
+    is_snapshot: bool = False
+    onchain_timestamp: int | None = None
+    seen_timestamp: int | None = None
+
+
+__all__ = ["DepthChange", "DepthChanges", "DepthLevel", "DepthSnapshot", "DepthUpdate"]
