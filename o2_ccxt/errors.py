@@ -23,6 +23,7 @@ other ``TransportError`` (only reads raise it)         ``NetworkError``
 ``OrderNotFound``/``OrderNotActive``                   ``OrderNotFound``
 ``InvalidOrderParams``/``InvalidAmount``/
 ``OrderRuleError``                                     ``InvalidOrder``
+a market outside the session (``InvalidInput``)      ``PermissionDenied``
 request-shape codes (1001, 1002, 5001, 7001-7004),
 ``SubscriptionConflict``, other ``InvalidInput``       ``BadRequest``
 ``OnChainRevert`` by reason: NotEnoughBalance,
@@ -134,6 +135,7 @@ _INVALID_ORDER_TEXT = re.compile(
     r"FractionalPrice|InvalidOrderArgs|InvalidMarketOrder|PriceExceedsRange",
     re.IGNORECASE,
 )
+_SESSION_SCOPE_TEXT = re.compile(r"not in this session")
 _REVERT_RULES: tuple[tuple[re.Pattern[str], type[BaseError]], ...] = (
     (re.compile(r"NotEnoughBalance|InvalidInputAmount|insufficient", re.IGNORECASE),
      InsufficientFunds),
@@ -264,6 +266,8 @@ def map_o2_error(error: object, context: ErrorContext = "read") -> BaseError:
         return _with_original(BadResponse(message), error)
     if isinstance(error, o2.OnChainRevert):  # before ApiError: InternalRevert is both
         return _with_original(_revert_class(error)(message), error)
+    if isinstance(error, o2.InvalidInput) and _SESSION_SCOPE_TEXT.search(message):
+        return _with_original(PermissionDenied(message), error)
     for native, mapped in _BY_CLASS:
         if isinstance(error, native):
             return _with_original(mapped(message), error)

@@ -263,16 +263,16 @@ class O2CCXT(ccxt.Exchange):
     async def _submit(
         self,
         operation: Callable[[], Awaitable[T]],
-        invalid_input: type[Exception] | None = None,
+        invalid_input: Any = None,
     ) -> T:
         try:
             return await operation()
         except Exception as err:
-            if invalid_input is not None and isinstance(err, o2.InvalidInput):
-                mapped = invalid_input(str(err))
-                mapped.original_error = err  # type: ignore[attr-defined]
-                raise mapped from err
-            raise map_o2_error(err, "private_submission") from err
+            mapped = map_o2_error(err, "private_submission")
+            if invalid_input is not None and type(mapped) is BadRequest:
+                mapped = invalid_input(str(err))  # bad order input, caught before signing
+                mapped.original_error = err
+            raise mapped from err
 
     def native_market(self, market: Json) -> Market:
         """The client's ``Market`` behind a ccxt market structure."""
@@ -438,8 +438,13 @@ class O2CCXT(ccxt.Exchange):
             ),
         )
 
-    def parse_depth(self, depth: DepthSnapshot, market: Json) -> Json:
-        """A ccxt order book from an O2 ``DepthSnapshot`` (no timestamp: O2 gives none)."""
+    def parse_depth(
+        self, depth: DepthSnapshot, market: Json, timestamp: int | None = None
+    ) -> Json:
+        """A ccxt order book from an O2 ``DepthSnapshot``.
+
+        O2 sends no time with a snapshot; ``timestamp`` is when it was received.
+        """
         native = self.native_market(market)
         qd, bd = native.quote.decimals, native.base.decimals
 
@@ -449,7 +454,7 @@ class O2CCXT(ccxt.Exchange):
         return cast(
             Json,
             self.parse_order_book(
-                {"bids": side(depth.bids), "asks": side(depth.asks)}, market["symbol"]
+                {"bids": side(depth.bids), "asks": side(depth.asks)}, market["symbol"], timestamp
             ),
         )
 
@@ -607,12 +612,15 @@ class O2CCXT(ccxt.Exchange):
     async def fetch_order_book(
         self, symbol: str, limit: int | None = None, params: Json | None = None
     ) -> Json:
-        """The order book; ``params["precision"]`` is O2's grouping level 1..18 (default 1)."""
+        """The order book; ``params["precision"]`` is O2's grouping level 1..18 (default 1).
+
+        O2 reports no time for a book: ``timestamp`` is when the reply arrived.
+        """
         precision = depth_precision(params)
         market = await self._resolve_market(symbol)
         native = self.native_market(market)
         depth = await self._read(lambda: self.o2_client.get_depth(native, precision, limit))
-        return self.parse_depth(depth, market)
+        return self.parse_depth(depth, market, self.milliseconds())
 
     async def fetch_l2_order_book(
         self, symbol: str, limit: int | None = None, params: Json | None = None
@@ -636,7 +644,9 @@ class O2CCXT(ccxt.Exchange):
 
     @staticmethod
     def _recent(items: list[Json], since: int | None, count: int) -> list[Json]:
-        kept = [x for x in items if since is None or (x["timestamp"] or 0) >= since]
+        """The last ``count`` of ``items`` (each market's newest first, as O2 lists them)
+        from ``since``, oldest first; equal timestamps keep the exchange's order."""
+        kept = [x for x in reversed(items) if since is None or (x["timestamp"] or 0) >= since]
         kept.sort(key=lambda x: x["timestamp"] or 0)
         return kept[-count:]
 
