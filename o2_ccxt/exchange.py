@@ -1062,13 +1062,17 @@ class O2CCXT(ccxt.Exchange):
             )
         )
 
-    async def close(self) -> None:
-        """Stop every ``watch_*`` stream, close the O2 client, then ccxt's resources."""
+    async def close(self, clean_instance_data: bool = False) -> None:
+        """Stop every ``watch_*`` stream, close the O2 client, then ccxt's resources.
+
+        Args:
+            clean_instance_data: also forget cached markets and stream data (ccxt).
+        """
         await self._hub.close()
         await self.o2_client.close()
         if self.session is None:
             self.timeout_on_exit = 0  # no aiohttp session was ever opened: nothing to drain
-        await super().close()
+        await super().close(clean_instance_data)
 
     # --- live streams (ccxt pro style) -----------------------------------------------
 

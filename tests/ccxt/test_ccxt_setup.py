@@ -3,7 +3,9 @@ reads that meet transport faults."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import ccxt.async_support as ccxt
 import pytest
@@ -120,3 +122,49 @@ async def test_private_reads_of_a_submitting_method_are_not_ambiguous(
         await exchange.cancel_order("0x" + "12" * 32, PAIR)
     assert type(failed.value) is NetworkError  # nothing was signed or sent
     assert len(sim.orders) == before
+
+
+class ParallelReadyClient(O2Client):
+    """A client whose create_session takes the parallel-nonce options (as the colleague's
+    change will add); it records them and makes a sequential session."""
+
+    seen: list[tuple[str, int]]
+
+    async def create_session(  # type: ignore[override]
+        self,
+        owner: Any,
+        markets: Any,
+        expiry_days: float = 30,
+        *,
+        nonce_strategy: str = "sequential",
+        nonce_session_id: int = 0,
+    ) -> Any:
+        self.seen.append((nonce_strategy, nonce_session_id))
+        return await super().create_session(owner, markets, expiry_days)
+
+
+async def test_parallel_nonce_options_reach_a_client_that_takes_them(sim: Exchange) -> None:
+    client = ParallelReadyClient(custom_config=LOCAL, transport=MemoryTransport(sim))
+    client.seen = []
+    exchange = O2CCXT({"client": client, "signer": client.generate_wallet()})
+    try:
+        await exchange.setup_account()
+        await exchange.create_session([PAIR], 1, nonce_strategy="parallel", nonce_session_id=3)
+        await exchange.create_session([PAIR])
+        assert client.seen == [("parallel", 3), ("sequential", 0)]
+    finally:
+        await exchange.close()
+
+
+async def test_streams_hosted_by_a_client_used_as_a_context_manager(sim: Exchange) -> None:
+    async with O2Client(custom_config=LOCAL, transport=MemoryTransport(sim)) as client:
+        exchange = O2CCXT({"client": client, "signer": client.generate_wallet()})
+        await trader(exchange)
+        book = await asyncio.wait_for(exchange.watch_order_book(PAIR), 5)
+        assert book["bids"] == []
+        waiting = asyncio.ensure_future(exchange.watch_order_book(PAIR))
+        await asyncio.sleep(0.05)
+        await exchange.create_order(PAIR, "limit", "buy", 100, 0.02)
+        assert (await asyncio.wait_for(waiting, 5))["bids"] == [[0.02, 100.0]]
+        await exchange.close(clean_instance_data=True)
+        assert exchange.orderbooks == {}
