@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import anyio
 from ccxt.async_support.base.ws.cache import ArrayCache, ArrayCacheBySymbolById
@@ -41,9 +41,6 @@ from o2_core.stream import ConnectionState
 
 from .errors import BadRequest, ExchangeClosedByUser, UnsubscribeError, map_o2_error
 from .parse import to_info, trader_side, units
-
-if TYPE_CHECKING:
-    from .exchange import O2CCXT
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +114,7 @@ class Feed:
 class Hub:
     """The futures and feeds of one :class:`~o2_ccxt.exchange.O2CCXT`."""
 
-    def __init__(self, exchange: O2CCXT) -> None:
+    def __init__(self, exchange: Any) -> None:  # an O2CCXT (ccxt types are Any anyway)
         self.ex = exchange
         self.futures: dict[str, Future] = {}
         self.feeds: dict[str, Feed] = {}

@@ -13,12 +13,13 @@ import logging
 import random
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 
 from . import http
 from .config import NetworkConfig
-from .errors import InvalidInput, TransportError
+from .errors import InvalidInput, TransportError, UnknownSubmissionOutcome
 from .http import Decoder, Reply, Request
 from .models import (
     AccountCreateResponse,
@@ -118,25 +119,30 @@ class O2Api:
         """
         timeout = self.request_timeout if timeout is None else timeout
         attempt = 0
+        path = urlsplit(request.url).path  # never the query, headers or body: no secrets
         while True:
             outcome: Reply | TransportError
+            started = anyio.current_time()
             try:
                 outcome = http.classify(await self.transport.request(request, timeout))
             except TransportError as err:
                 outcome = err
+            if logger.isEnabledFor(logging.DEBUG):
+                status = outcome.response.status if isinstance(outcome, Reply) else "no reply"
+                elapsed = (anyio.current_time() - started) * 1000
+                logger.debug("%s %s -> %s in %.1f ms", request.method, path, status, elapsed)
             decision = self.policy.decide(request, attempt, outcome, self._rand())
             if isinstance(decision, Retry):
                 reason = outcome.error if isinstance(outcome, Reply) else outcome
-                logger.info(
-                    "%s %s failed (%s); retry in %.2fs",
-                    request.method,
-                    request.url,
-                    reason,
-                    decision.delay,
-                )
+                delay = decision.delay
+                logger.info("%s %s failed (%s); retry in %.2fs", request.method, path, reason,
+                            delay)
                 attempt += 1
                 await anyio.sleep(decision.delay)
             elif isinstance(decision, Raise):
+                if isinstance(decision.error, UnknownSubmissionOutcome):
+                    logger.warning("%s %s: outcome unknown, not re-sent: %s",
+                                   request.method, path, outcome)
                 if decision.error is outcome or not isinstance(outcome, TransportError):
                     raise decision.error
                 raise decision.error from outcome

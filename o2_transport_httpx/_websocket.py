@@ -25,7 +25,7 @@ from websockets.uri import parse_uri
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.transport import ConnectionClosed, PendingPings
 
-log = logging.getLogger("o2.transport.websocket")
+log = logging.getLogger(__name__)
 
 _READ_SIZE = 65536
 #: What a lost or closed stream raises under anyio (asyncio and trio alike).

@@ -37,7 +37,7 @@ from .faults import Faults, Outcome, canned_response
 from .reverts import Revert, revert_body
 from .state import Account, MarketState
 
-_log = logging.getLogger("o2.sim")
+_log = logging.getLogger(__name__)
 _JSON = {"content-type": "application/json"}
 _encoder = msgspec.json.Encoder()
 

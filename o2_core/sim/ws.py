@@ -35,7 +35,7 @@ from .engine import Engine
 from .errors import SimError, clip, echo
 from .state import Committed, MarketState, Order
 
-_log = logging.getLogger("o2.sim")
+_log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 
 #: Close code of a client disconnected for not reading its frames: 1008, Policy

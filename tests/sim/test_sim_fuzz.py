@@ -155,7 +155,7 @@ class ErrorLog(logging.Handler):
 def internal_errors() -> Iterator[ErrorLog]:
     """Fails the test if the simulator's last-resort guard fired."""
     handler = ErrorLog()
-    logger = logging.getLogger("o2.sim")
+    logger = logging.getLogger("o2_core.sim")
     logger.addHandler(handler)
     try:
         yield handler
