@@ -320,6 +320,19 @@ def test_the_official_docs_blocks_and_what_is_run(compat: ModuleType, sdist_root
 # --- the child side ------------------------------------------------------------------------
 
 
+def test_children_and_the_harness_use_this_checkouts_packages(compat: ModuleType) -> None:
+    class Server:  # the endpoints sim_env reads
+        api_base, ws_url, faucet_url = "http://127.0.0.1:9", "ws://127.0.0.1:9/v1/ws", "x"
+
+    code = "import o2_core, o2_sim_server; print(o2_core.__file__); print(o2_sim_server.__file__)"
+    env = compat.sim_env(Server(), "o2_core")
+    done = subprocess.run([compat.sys.executable, "-c", code], env=env, cwd="/",
+                          capture_output=True, text=True, check=True)
+    for line in done.stdout.split():
+        assert Path(line).is_relative_to(compat.REPO), line
+    assert compat.sys.path[0] == str(compat.REPO)
+
+
 @pytest.mark.parametrize("sdk", ["o2_sdk", "o2_core"])
 def test_redirect_points_every_network_at_the_local_exchange(
     child: ModuleType, sdk: str, monkeypatch: pytest.MonkeyPatch
