@@ -1,8 +1,12 @@
-"""A local order book kept from the depth stream (PROTOCOL.md §6).
+"""A local order book kept from the depth stream (PROTOCOL.md §6, PROTOCOL_V05.md §4).
 
-A snapshot replaces the book; in an update each level carries the NEW TOTAL quantity at
-its price, and 0 removes the level. Each side is a ``price -> quantity`` dict plus a
-sorted price list maintained with :mod:`bisect`, so reads never re-sort.
+A snapshot replaces the book with its absolute levels; an update carries SIGNED RELATIVE
+changes: each is added to the level at its price, and a level whose quantity reaches
+zero or below is gone. Updates apply atomically: an invalid one changes nothing.
+
+:class:`OrderBook` keeps each side as a ``price -> quantity`` dict plus a sorted price
+list maintained with :mod:`bisect`, so reads never re-sort. :class:`DepthBook` is the
+official o2-sdk's simpler book (two dicts), with the same semantics.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from decimal import Decimal, localcontext
 from typing import Literal
 
 from .errors import InvalidInput
-from .models import DepthLevel, DepthUpdate, Id, OrderSide
+from .models import DepthChange, DepthLevel, DepthUpdate, Id, OrderSide
 
 BookSide = Literal["bids", "asks"]
 
@@ -62,24 +66,24 @@ class _Side:
         self.prices: list[int] = []
         self._cache: list[DepthLevel] | None = None
 
-    def replace(self, levels: Sequence[DepthLevel]) -> None:
-        qty = {lv.price: lv.quantity for lv in levels}  # the last level of a price wins
-        self.qty = {p: q for p, q in qty.items() if q}
+    def replace(self, levels: Sequence[DepthLevel | DepthChange]) -> None:
+        # levels > 0 only; of two positive levels at one price, the last wins
+        self.qty = {lv.price: lv.quantity for lv in levels if lv.quantity > 0}
         self.prices = sorted(self.qty)
         self._cache = None
 
-    def update(self, levels: Sequence[DepthLevel]) -> None:
+    def update(self, changes: dict[int, int]) -> None:
+        """Set the new quantities computed by :func:`_plan` (0 removes the level)."""
         qty, prices = self.qty, self.prices
-        for lv in levels:
-            price, quantity = lv.price, lv.quantity
-            if quantity:
+        for price, quantity in changes.items():
+            if quantity > 0:
                 if price not in qty:
                     insort(prices, price)
                 qty[price] = quantity
             elif price in qty:
                 del qty[price]
                 del prices[bisect_left(prices, price)]
-        if levels:
+        if changes:
             self._cache = None
 
     def best(self) -> DepthLevel | None:
@@ -96,7 +100,7 @@ class _Side:
         return self._cache
 
 
-def _check(levels: Sequence[DepthLevel], what: str) -> None:
+def _check(levels: Sequence[DepthLevel | DepthChange], what: str) -> None:
     for lv in levels:
         price, quantity = lv.price, lv.quantity
         if type(price) is not int or type(quantity) is not int or price <= 0 or quantity < 0:
@@ -105,8 +109,25 @@ def _check(levels: Sequence[DepthLevel], what: str) -> None:
             )
 
 
+def _plan(
+    side: _Side, changes: Sequence[DepthChange | DepthLevel], what: str
+) -> dict[int, int]:
+    """The new quantity of every level ``changes`` touch, or raise (nothing applied)."""
+    qty = side.qty
+    planned: dict[int, int] = {}
+    for change in changes:
+        price, delta = change.price, change.quantity
+        if type(price) is not int or type(delta) is not int or price <= 0:
+            raise InvalidInput(
+                f"{what} change must have integer price > 0 and integer quantity, got {change!r}"
+            )
+        total = planned.get(price, qty.get(price, 0)) + delta
+        planned[price] = total if total > 0 else 0  # a level that empties is gone
+    return planned
+
+
 class OrderBook:
-    """The book of one market from depth snapshots and absolute-level updates.
+    """The book of one market from depth snapshots and signed relative changes.
 
     Until the first snapshot, and after :meth:`invalidate`, updates are ignored (and
     counted in ``ignored_updates``): only a snapshot makes the book valid again.
@@ -124,8 +145,9 @@ class OrderBook:
     def apply(self, update: DepthUpdate) -> bool:
         """Apply a snapshot or an update atomically; False when the update was ignored.
 
-        Raises :class:`~o2_core.errors.InvalidInput` (book untouched) for another
-        market's update or a level with a non-integer or negative price or quantity.
+        Raises:
+            InvalidInput: (the book untouched) another market's update, or a level with
+                a non-integer or non-positive price, or a negative snapshot quantity.
         """
         if self.market_id is not None and update.market_id != self.market_id:
             raise InvalidInput(
@@ -133,19 +155,21 @@ class OrderBook:
                 f"market {self.market_id}"
             )
         bids, asks = update.changes.bids, update.changes.asks
-        _check(bids, "bid")
-        _check(asks, "ask")
         if update.is_snapshot:
+            _check(bids, "bid")
+            _check(asks, "ask")
             self._bids.replace(bids)
             self._asks.replace(asks)
             self.snapshot_count += 1
             self.needs_snapshot = False
             return True
+        bid_plan = _plan(self._bids, bids, "bid")
+        ask_plan = _plan(self._asks, asks, "ask")
         if self.needs_snapshot:
             self.ignored_updates += 1
             return False
-        self._bids.update(bids)
-        self._asks.update(asks)
+        self._bids.update(bid_plan)
+        self._asks.update(ask_plan)
         self.update_count += 1
         return True
 
@@ -240,4 +264,65 @@ class OrderBook:
         )
 
 
-__all__ = ["BookSide", "Fill", "OrderBook"]
+class DepthBook:
+    """A local order book with o2-sdk 0.5.0's interface: ``bids``/``asks`` map each
+    non-empty level's integer price to its integer quantity.
+
+    Feed it every :class:`~o2_core.models.DepthUpdate`: a snapshot replaces the book
+    (levels > 0 kept); an update adds each signed change to its level and removes the
+    level at zero or below. Each apply is atomic. :class:`OrderBook` does the same with
+    sorted levels, a snapshot gate, spread and fill estimates.
+    """
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+
+    def apply(self, update: DepthUpdate) -> None:
+        """Apply a snapshot or an update; a malformed entry raises with the book untouched.
+
+        Raises:
+            InvalidInput: a price or quantity that is not an integer (or integer text).
+        """
+        parsed = [
+            (_as_int(level.price, "price"), _as_int(level.quantity, "quantity"), book)
+            for levels, book in ((update.changes.bids, self.bids), (update.changes.asks, self.asks))
+            for level in levels
+        ]
+        if update.is_snapshot:
+            self.bids.clear()
+            self.asks.clear()
+            for price, quantity, book in parsed:
+                if quantity > 0:
+                    book[price] = quantity
+            return
+        for price, quantity, book in parsed:
+            total = book.get(price, 0) + quantity
+            if total > 0:
+                book[price] = total
+            else:
+                book.pop(price, None)
+
+    @property
+    def best_bid(self) -> int | None:
+        """The highest non-empty bid price, or None."""
+        return max(self.bids) if self.bids else None
+
+    @property
+    def best_ask(self) -> int | None:
+        """The lowest non-empty ask price, or None."""
+        return min(self.asks) if self.asks else None
+
+
+def _as_int(value: object, what: str) -> int:
+    if type(value) is int:
+        return value
+    try:
+        if isinstance(value, str):
+            return int(value)
+    except ValueError:
+        pass
+    raise InvalidInput(f"depth level {what} must be an integer, got {value!r}")
+
+
+__all__ = ["BookSide", "DepthBook", "Fill", "OrderBook"]

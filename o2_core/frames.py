@@ -24,6 +24,7 @@ from .models import (
     BalanceEntry,
     BalanceUpdate,
     DepthChanges,
+    DepthSnapshot,
     DepthUpdate,
     Id,
     Identity,
@@ -46,8 +47,8 @@ class _Frame(msgspec.Struct, tag_field="action", kw_only=True):
 
 class _DepthSnapshotFrame(_Frame, tag="subscribe_depth"):
     market_id: Id
-    view: DepthChanges | None = None
-    orders: DepthChanges | None = None
+    view: DepthSnapshot | None = None
+    orders: DepthSnapshot | None = None
 
 
 class _DepthUpdateFrame(_Frame, tag="subscribe_depth_update"):
@@ -218,8 +219,9 @@ def _build(frame: _AnyFrame) -> StreamEvent | None:
         book = frame.view if frame.view is not None else frame.orders
         if book is None:
             return None
+        snapshot = DepthSnapshot(book.bids, book.asks, frame.market_id)
         return DepthUpdate(
-            frame.market_id, book, True, frame.onchain_timestamp, frame.seen_timestamp
+            frame.market_id, snapshot, True, frame.onchain_timestamp, frame.seen_timestamp
         )
     if isinstance(frame, _BalancesFrame):
         return BalanceUpdate(frame.balance, frame.onchain_timestamp, frame.seen_timestamp)

@@ -430,14 +430,14 @@ def parse(response: Response, kind: type[T]) -> T:
 
 class _DepthReply(msgspec.Struct):
     market_id: m.Id | None = None
-    orders: m.DepthChanges | None = None
-    view: m.DepthChanges | None = None
+    orders: m.DepthSnapshot | None = None
+    view: m.DepthSnapshot | None = None
 
 
 def decode_depth(body: bytes) -> m.DepthSnapshot:
     """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers)."""
     reply = m.decode(body, _DepthReply)
-    book = reply.orders or reply.view or m.DepthChanges()
+    book = reply.orders or reply.view or m.DepthSnapshot()
     return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
 
 

@@ -158,21 +158,31 @@ class MarketTicker(msgspec.Struct, frozen=True):
 
 
 class DepthLevel(msgspec.Struct, frozen=True, gc=False):
-    """One price level: chain price and total quantity there."""
+    """One resting level of a snapshot: chain price and the ABSOLUTE quantity there."""
 
     price: int
     quantity: int
 
 
-class DepthChanges(msgspec.Struct, frozen=True):
-    """Levels of both sides (wire ``buys``/``sells``).
+class DepthChange(msgspec.Struct, frozen=True, gc=False):
+    """One change from the incremental depth stream: a SIGNED RELATIVE quantity.
 
-    In a snapshot each side is the whole book; in an update each level is the new
-    total at that price, 0 meaning the level is gone.
+    Positive when liquidity is added, negative when a fill or a cancel removes some: add
+    it to the level's quantity; the level is gone when the sum reaches zero or below
+    (:class:`~o2_core.book.OrderBook` and :class:`~o2_core.book.DepthBook` do this).
     """
+
+    price: int
+    quantity: int
+
+
+class DepthSnapshot(msgspec.Struct, frozen=True):
+    """A whole book (``GET /v1/depth``, and the depth stream's snapshots): absolute levels,
+    bids best (highest) first, asks best (lowest) first."""
 
     bids: tuple[DepthLevel, ...] = msgspec.field(default=(), name="buys")
     asks: tuple[DepthLevel, ...] = msgspec.field(default=(), name="sells")
+    market_id: Id | None = None
 
     @property
     def buys(self) -> tuple[DepthLevel, ...]:
@@ -201,17 +211,33 @@ def _price(level: DepthLevel) -> int:
     return level.price
 
 
-class DepthSnapshot(DepthChanges, frozen=True):
-    """``GET /v1/depth``: the whole book of one market at one precision."""
+class DepthChanges(msgspec.Struct, frozen=True):
+    """Both sides of one incremental depth update (wire ``buys``/``sells``)."""
 
-    market_id: Id | None = None
+    bids: tuple[DepthChange, ...] = msgspec.field(default=(), name="buys")
+    asks: tuple[DepthChange, ...] = msgspec.field(default=(), name="sells")
+
+    @property
+    def buys(self) -> tuple[DepthChange, ...]:
+        """Alias of ``bids`` (the wire name)."""
+        return self.bids
+
+    @property
+    def sells(self) -> tuple[DepthChange, ...]:
+        """Alias of ``asks`` (the wire name)."""
+        return self.asks
 
 
 class DepthUpdate(msgspec.Struct, frozen=True):
-    """One depth-stream message: the snapshot (``is_snapshot``) or an update."""
+    """One depth-stream message.
+
+    A snapshot (``is_snapshot``: on subscribing, after every reconnect and every resync)
+    carries a :class:`DepthSnapshot` of absolute levels and replaces the whole book;
+    every other message carries :class:`DepthChanges` of signed relative changes.
+    """
 
     market_id: Id
-    changes: DepthChanges
+    changes: DepthSnapshot | DepthChanges
     is_snapshot: bool = False
     onchain_timestamp: int | None = None
     seen_timestamp: int | None = None
@@ -648,6 +674,7 @@ __all__ = [
     "ContractIdentity",
     "CreateOrderAction",
     "CreateOrderRequestAction",
+    "DepthChange",
     "DepthChanges",
     "DepthLevel",
     "DepthSnapshot",

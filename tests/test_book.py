@@ -1,19 +1,29 @@
-"""The local order book: snapshots replace, updates set absolute totals, 0 removes."""
+"""The local order book: snapshots replace, updates add signed changes, <= 0 removes."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from o2_core.book import OrderBook
+from o2_core.book import DepthBook, OrderBook
 from o2_core.errors import InvalidInput
 from o2_core.frames import decode_frame
-from o2_core.models import DepthChanges, DepthLevel, DepthUpdate, Id, OrderSide
+from o2_core.models import (
+    DepthChange,
+    DepthChanges,
+    DepthLevel,
+    DepthSnapshot,
+    DepthUpdate,
+    Id,
+    OrderSide,
+)
 
 MX = "0x" + "aa" * 32
 MY = "0x" + "bb" * 32
@@ -22,18 +32,23 @@ Levels = list[tuple[int, int]]
 
 
 def upd(bids: Levels, asks: Levels, snapshot: bool = False, market: str = MX) -> DepthUpdate:
-    return DepthUpdate(
-        Id(market),
-        DepthChanges([DepthLevel(p, q) for p, q in bids], [DepthLevel(p, q) for p, q in asks]),
-        is_snapshot=snapshot,
-    )
+    changes: DepthSnapshot | DepthChanges
+    if snapshot:
+        changes = DepthSnapshot(
+            tuple(DepthLevel(p, q) for p, q in bids), tuple(DepthLevel(p, q) for p, q in asks)
+        )
+    else:
+        changes = DepthChanges(
+            tuple(DepthChange(p, q) for p, q in bids), tuple(DepthChange(p, q) for p, q in asks)
+        )
+    return DepthUpdate(Id(market), changes, is_snapshot=snapshot)
 
 
-def pairs(levels: list[DepthLevel]) -> Levels:
+def pairs(levels: Any) -> Levels:
     return [(lv.price, lv.quantity) for lv in levels]
 
 
-def test_snapshot_then_absolute_updates() -> None:
+def test_snapshot_then_signed_changes() -> None:
     book = OrderBook(MX)
     assert book.needs_snapshot and book.best_bid is None and book.spread is None
     assert book.apply(upd([(100, 5), (98, 1), (99, 2)], [(103, 4), (101, 3)], snapshot=True))
@@ -41,20 +56,27 @@ def test_snapshot_then_absolute_updates() -> None:
     assert pairs(book.asks) == [(101, 3), (103, 4)]
     assert book.best_bid == DepthLevel(100, 5) and book.best_ask == DepthLevel(101, 3)
     assert book.spread == 1 and book.mid == Decimal("100.5") and not book.is_crossed
-    # an update sets the NEW TOTAL (not a delta) and 0 removes the level
-    assert book.apply(upd([(100, 7), (98, 0), (97, 9)], [(101, 0), (102, 6)]))
+    # an update adds a SIGNED change to the level; <= 0 removes it; new levels appear
+    assert book.apply(upd([(100, 2), (98, -1), (97, 9)], [(101, -3), (102, 6)]))
     assert pairs(book.bids) == [(100, 7), (99, 2), (97, 9)]
     assert pairs(book.asks) == [(102, 6), (103, 4)]
     assert book.spread == 2 and book.mid == Decimal(101)
     assert book.quantity_at("bids", 100) == 7 and book.quantity_at("asks", 101) == 0
-    # removing an absent level is a no-op
-    book.apply(upd([(50, 0)], []))
-    assert pairs(book.bids) == [(100, 7), (99, 2), (97, 9)]
+    # a partial fill leaves the level; overshooting removes it; a zero change is a no-op
+    book.apply(upd([(100, -4), (99, -5), (50, 0)], []))
+    assert pairs(book.bids) == [(100, 3), (97, 9)]
     # a new snapshot replaces everything
     book.apply(upd([(10, 1)], [], snapshot=True))
     assert pairs(book.bids) == [(10, 1)] and book.asks == [] and book.best_ask is None
     assert book.mid is None and book.spread is None and not book.is_crossed
     assert (book.snapshot_count, book.update_count) == (2, 2)
+
+
+def test_several_changes_of_one_level_in_one_update_add_up() -> None:
+    book = OrderBook()
+    book.apply(upd([(100, 5)], [], snapshot=True))
+    book.apply(upd([(100, -5), (100, 3)], []))  # emptied, then refilled, in one frame
+    assert pairs(book.bids) == [(100, 3)]
 
 
 def test_snapshot_from_wire_frames_drops_zero_levels() -> None:
@@ -86,25 +108,32 @@ def test_crossed_book_and_exact_mid() -> None:
     book.apply(upd([(10**20 + 1, 1)], [(10**20, 1)], snapshot=True))
     assert book.is_crossed and book.spread == -1
     assert book.mid == Decimal("100000000000000000000.5")
-    book.apply(upd([(10**20 + 1, 0), (10**20, 2)], []))
+    book.apply(upd([(10**20 + 1, -1), (10**20, 2)], []))
     assert book.is_crossed and book.spread == 0 and book.mid == Decimal(10**20)
 
 
 @pytest.mark.parametrize("bad", [
-    upd([(1, -1)], []),
     upd([], [(0, 1)]),
-    DepthUpdate(Id(MX), DepthChanges([DepthLevel("5", 1)], [])),  # type: ignore[arg-type]
-    DepthUpdate(Id(MX), DepthChanges([], [DepthLevel(5, 1.5)])),  # type: ignore[arg-type]
+    DepthUpdate(Id(MX), DepthChanges((DepthChange("5", 1),), ())),  # type: ignore[arg-type]
+    DepthUpdate(Id(MX), DepthChanges((), (DepthChange(5, 1.5),))),  # type: ignore[arg-type]
 ])
-def test_invalid_levels_leave_the_book_untouched(bad: DepthUpdate) -> None:
+def test_invalid_changes_leave_the_book_untouched(bad: DepthUpdate) -> None:
     book = OrderBook()
     book.apply(upd([(100, 5)], [(101, 5)], snapshot=True))
-    bad_update = upd([(100, 9), *pairs(bad.changes.bids)], pairs(bad.changes.asks))
+    bad_update = DepthUpdate(Id(MX), DepthChanges(
+        (DepthChange(100, 9), *bad.changes.bids), tuple(bad.changes.asks)))  # type: ignore[arg-type]
     for candidate in (bad, bad_update):
-        with pytest.raises(InvalidInput, match="level"):
+        with pytest.raises(InvalidInput, match="change"):
             book.apply(candidate)
     assert pairs(book.bids) == [(100, 5)] and pairs(book.asks) == [(101, 5)]
     assert book.update_count == 0
+
+
+def test_a_snapshot_rejects_negative_quantities() -> None:
+    book = OrderBook()
+    with pytest.raises(InvalidInput, match="level"):
+        book.apply(upd([(1, -1)], [], snapshot=True))
+    assert book.needs_snapshot
 
 
 def test_wrong_market_rejected() -> None:
@@ -163,7 +192,7 @@ def test_read_lists_are_cached_until_a_change() -> None:
     assert book.bids is first
     book.apply(upd([], [(3, 3)]))
     assert book.bids is first  # bids untouched
-    book.apply(upd([(1, 4)], []))
+    book.apply(upd([(1, 3)], []))
     assert book.bids is not first and pairs(book.bids) == [(1, 4)]
     assert "needs_snapshot=False" in repr(book)
 
@@ -171,9 +200,10 @@ def test_read_lists_are_cached_until_a_change() -> None:
 # --- model-based -----------------------------------------------------------------------
 
 _level = st.tuples(st.integers(1, 30), st.integers(0, 5))
+_change = st.tuples(st.integers(1, 30), st.integers(-6, 6))
 _op = st.one_of(
     st.tuples(st.just("snapshot"), st.lists(_level, max_size=12), st.lists(_level, max_size=12)),
-    st.tuples(st.just("update"), st.lists(_level, max_size=8), st.lists(_level, max_size=8)),
+    st.tuples(st.just("update"), st.lists(_change, max_size=8), st.lists(_change, max_size=8)),
     st.tuples(st.just("invalidate"), st.just([]), st.just([])),
 )
 
@@ -193,13 +223,19 @@ class Reference:
             return
         if kind == "snapshot":
             self.bids, self.asks, self.stale = {}, {}, False
-        elif self.stale:
+            for side, levels in ((self.bids, bids), (self.asks, asks)):
+                for price, qty in levels:
+                    if qty > 0:
+                        side[price] = qty
+            return
+        if self.stale:
             self.ignored += 1
             return
         for side, levels in ((self.bids, bids), (self.asks, asks)):
-            for price, qty in levels:
-                if qty:
-                    side[price] = qty
+            for price, change in levels:
+                total = side.get(price, 0) + change
+                if total > 0:
+                    side[price] = total
                 else:
                     side.pop(price, None)
 
@@ -238,7 +274,7 @@ def test_levels_to_fill_matches_a_naive_walk(asks: Levels, quantity: int) -> Non
     book.apply(upd([], asks, snapshot=True))
     fill = book.levels_to_fill(OrderSide.BUY, quantity)
     left, notional, taken = quantity, 0, []
-    for price, qty in sorted(dict(asks).items()):
+    for price, qty in sorted({p: q for p, q in asks if q > 0}.items()):
         if not qty or not left:
             continue
         t = min(left, qty)
@@ -259,3 +295,54 @@ def test_levels_to_fill_matches_a_naive_walk(asks: Levels, quantity: int) -> Non
             assert Fraction(avg) == exact
         else:
             assert abs(Fraction(avg) - exact) < Fraction(1, 10**55)
+
+
+# --- the official DepthBook's semantics -------------------------------------------------
+
+VECTOR = json.loads(
+    (Path(__file__).parent / "data" / "vectors" / "o2_v05_vectors.json").read_text()
+)["depth_book_0_5_0"]
+
+
+def test_both_books_reproduce_the_official_depth_book_vector() -> None:
+    official_like, ours = DepthBook(), OrderBook()
+    for frame, want in zip(VECTOR["frames"], VECTOR["book_after_each_frame"], strict=True):
+        update = decode_frame(json.dumps(frame))
+        assert isinstance(update, DepthUpdate)
+        official_like.apply(update)
+        ours.apply(update)
+        bids = {int(p): q for p, q in want["bids"].items()}
+        asks = {int(p): q for p, q in want["asks"].items()}
+        assert official_like.bids == bids and official_like.asks == asks
+        assert dict(pairs(ours.bids)) == bids and dict(pairs(ours.asks)) == asks
+    assert official_like.best_bid == 100 and official_like.best_ask == 101
+
+
+@given(st.lists(_op, max_size=40))
+def test_depth_book_equals_the_order_book_after_a_snapshot(
+    ops: list[tuple[str, Levels, Levels]]
+) -> None:
+    depth_book, book = DepthBook(), OrderBook()
+    for kind, bids, asks in ops:
+        if kind == "invalidate":
+            continue
+        update = upd(bids, asks, snapshot=kind == "snapshot")
+        depth_book.apply(update)
+        book.apply(update)
+        if not book.needs_snapshot:
+            assert dict(pairs(book.bids)) == depth_book.bids
+            assert dict(pairs(book.asks)) == depth_book.asks
+            assert depth_book.best_bid == (book.best_bid.price if book.best_bid else None)
+
+
+def test_depth_book_is_atomic_and_accepts_integer_text() -> None:
+    book = DepthBook()
+    book.apply(upd([(100, 5)], [], snapshot=True))
+    text = DepthUpdate(Id(MX), DepthChanges((DepthChange("100", "-2"),), ()))  # type: ignore[arg-type]
+    book.apply(text)
+    assert book.bids == {100: 3}
+    bad = DepthUpdate(Id(MX), DepthChanges(
+        (DepthChange(100, 1), DepthChange("x", 1)), ()))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        book.apply(bad)
+    assert book.bids == {100: 3}

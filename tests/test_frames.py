@@ -30,6 +30,7 @@ from o2_core.errors import SubscriptionConflict
 from o2_core.frames import MalformedFrame, Router, ServerError, decode_frame, matches, route
 from o2_core.models import (
     BalanceUpdate,
+    DepthChange,
     DepthLevel,
     DepthUpdate,
     Id,
@@ -57,10 +58,10 @@ def test_depth_snapshot_via_view_or_orders(key: str) -> None:
 
 def test_depth_update_strings_and_numbers() -> None:
     big = 2**64 - 1
-    ev = decode_frame(depth_update(MX, [(str(big), "0")], [(7, big)]).encode())
+    ev = decode_frame(depth_update(MX, [(str(big), "0"), (5, "-3")], [(7, big)]).encode())
     assert isinstance(ev, DepthUpdate) and not ev.is_snapshot
-    assert list(ev.changes.bids) == [DepthLevel(big, 0)]
-    assert list(ev.changes.asks) == [DepthLevel(7, big)]
+    assert list(ev.changes.bids) == [DepthChange(big, 0), DepthChange(5, -3)]  # signed
+    assert list(ev.changes.asks) == [DepthChange(7, big)]
     assert ev.onchain_timestamp is None
 
 
@@ -173,15 +174,16 @@ def test_decode_arbitrary_json_frames_never_raises(action: str, body: dict[str, 
         assert isinstance(part, _EVENT_TYPES[:5])
 
 
-@given(st.lists(st.tuples(st.integers(1, 2**64 - 1), st.integers(0, 2**64 - 1)), max_size=20),
+@given(st.lists(st.tuples(st.integers(1, 2**64 - 1), st.integers(-(2**64), 2**64 - 1)),
+                max_size=20),
        st.booleans())
-def test_depth_levels_decode_exactly_from_strings_or_numbers(
+def test_depth_changes_decode_exactly_from_strings_or_numbers(
         levels: list[tuple[int, int]], as_str: bool) -> None:
     wire = [(str(p), str(q)) if as_str else (p, q) for p, q in levels]
     ev = decode_frame(depth_update(MX, wire, wire[::-1]))
     assert isinstance(ev, DepthUpdate)
-    assert list(ev.changes.bids) == [DepthLevel(p, q) for p, q in levels]
-    assert list(ev.changes.asks) == [DepthLevel(p, q) for p, q in levels[::-1]]
+    assert list(ev.changes.bids) == [DepthChange(p, q) for p, q in levels]
+    assert list(ev.changes.asks) == [DepthChange(p, q) for p, q in levels[::-1]]
 
 
 # --- routing ---------------------------------------------------------------------------

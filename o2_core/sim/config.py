@@ -68,9 +68,10 @@ class SimConfig:
     ``revert_as_code_1000`` answers on-chain reverts wrapped as ``{"code": 1000, ...}``
     (as the live backend sometimes does) instead of the bare ``message``/``reason`` form.
     ``require_whitelist`` makes orders of non-whitelisted accounts revert with
-    ``OrderCreationError::TraderNotWhiteListed``. ``depth_updates`` is ``"total"`` (each
-    level of a depth update is the new total, PROTOCOL.md §6) or ``"delta"`` (the
-    signed change, as o2-sdk 0.5.0 documents it).
+    ``OrderCreationError::TraderNotWhiteListed``. ``depth_updates`` is ``"delta"`` (each
+    level of a depth update is the signed change, as the live exchange sends it,
+    PROTOCOL.md §6) or ``"total"`` (the new total: an old reading of the protocol, kept
+    to test clients against it).
     """
 
     seed: int = 0
@@ -86,7 +87,7 @@ class SimConfig:
     revert_as_code_1000: bool = False
     referral_codes: dict[str, str] = field(default_factory=dict)
     max_ws_subscriptions: int = 64
-    depth_updates: str = "total"
+    depth_updates: str = "delta"
 
     def asset(self, symbol: str) -> AssetConfig:
         """The asset with ``symbol``."""

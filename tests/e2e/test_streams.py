@@ -78,7 +78,9 @@ async def test_guide_multiple_streams_see_a_fill(make_client) -> None:
                     client.stream_depth(PAIR),
                     seen["depth"],
                     lambda s: (
-                        len(s) > 1 and s[-1].changes.best_ask is None and not s[-1].is_snapshot
+                        len(s) > 1
+                        and not s[-1].is_snapshot
+                        and any(c.quantity < 0 for c in s[-1].changes.asks)
                     ),
                 )
                 await wait_for(lambda: len(seen["depth"]) >= 1)
@@ -98,8 +100,9 @@ async def test_guide_multiple_streams_see_a_fill(make_client) -> None:
         assert [u.nonce for u in seen["nonce"]][-1] == 2 and all(
             u.contract_id == mid for u in seen["nonce"]
         )
-        levels = [lv for u in seen["depth"][1:] for lv in u.changes.asks]
-        assert levels[0].price == 50_000 and levels[-1].quantity == 0
+        changes = [c for u in seen["depth"][1:] for c in u.changes.asks]
+        assert [(c.price, c.quantity) for c in changes] == [
+            (50_000, 100 * 10**9), (50_000, -100 * 10**9)]  # signed changes: placed, filled
 
 
 async def test_each_iterator_sees_only_its_market_and_account(make_client) -> None:

@@ -211,7 +211,8 @@ class ExchangeMachine(RuleBasedStateMachine):
         for conn, precision, book in self.replicas:
             while conn.outbox:
                 frame = json.loads(conn.outbox.popleft())
-                if frame["action"] == "subscribe_depth":
+                snapshot = frame["action"] == "subscribe_depth"
+                if snapshot:
                     book.clear()
                     levels = frame["view"]
                 else:
@@ -220,10 +221,13 @@ class ExchangeMachine(RuleBasedStateMachine):
                 for is_bid, key in ((True, "buys"), (False, "sells")):
                     for level in levels[key]:
                         price, quantity = int(level["price"]), int(level["quantity"])
+                        if not snapshot:  # a signed change: it never overshoots
+                            assert quantity != 0
+                            quantity += book.get((is_bid, price), 0)
+                            assert quantity >= 0
                         if quantity:
                             book[(is_bid, price)] = quantity
                         else:
-                            assert (is_bid, price) in book  # only known levels are removed
                             del book[(is_bid, price)]
             expected = {(True, p): q for p, q in market.bids.depth(precision)}
             expected.update({(False, p): q for p, q in market.asks.depth(precision)})

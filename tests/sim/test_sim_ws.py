@@ -17,7 +17,7 @@ def frames(conn) -> list[dict[str, Any]]:
     return out
 
 
-def test_depth_snapshot_then_new_totals(sim: Sim) -> None:
+def test_depth_snapshot_then_signed_changes(sim: Sim) -> None:
     a, b = sim.new_trader(), sim.new_trader()
     sim.place(a, P, "Buy", 50_000, 40 * FUEL)
     conn = sim.ex.ws_connect()
@@ -38,21 +38,19 @@ def test_depth_snapshot_then_new_totals(sim: Sim) -> None:
     assert woken and snap["action"] == "subscribe_depth" and snap["market_id"] == mid
     assert snap["view"] == {"buys": [{"price": "50000", "quantity": str(40 * FUEL)}], "sells": []}
     assert isinstance(snap["onchain_timestamp"], int)
-    update = m.DepthUpdate(
-        market_id=m.Id(mid),
-        changes=m.decode(json.dumps(snap["view"]), m.DepthChanges),
-        is_snapshot=True,
+    assert m.decode(json.dumps(snap["view"]), m.DepthSnapshot).best_bid == m.DepthLevel(
+        50_000, 40 * FUEL
     )
-    assert update.changes.best_bid == m.DepthLevel(50_000, 40 * FUEL)
 
     sim.place(a, P, "Buy", 50_000, 20 * FUEL)  # same level grows
     [upd] = frames(conn)
     assert upd["action"] == "subscribe_depth_update" and upd["market_id"] == mid
-    assert upd["changes"] == {"buys": [{"price": "50000", "quantity": str(60 * FUEL)}], "sells": []}
+    assert upd["changes"] == {"buys": [{"price": "50000", "quantity": str(20 * FUEL)}], "sells": []}
 
     sim.place(b, P, "Sell", 50_000, 60 * FUEL)  # consumes the whole level
     [upd] = frames(conn)
-    assert upd["changes"] == {"buys": [{"price": "50000", "quantity": "0"}], "sells": []}
+    assert upd["changes"] == {
+        "buys": [{"price": "50000", "quantity": str(-60 * FUEL)}], "sells": []}
 
     sim.place(b, P, "Sell", 50_100, 40 * FUEL)
     [upd] = frames(conn)
@@ -75,7 +73,7 @@ def test_depth_updates_are_bucketed(sim: Sim) -> None:
     assert snap["view"]["sells"] == [{"price": "51000", "quantity": str(40 * FUEL)}]
     sim.place(a, P, "Sell", 50_900, 20 * FUEL)
     [upd] = frames(conn)
-    assert upd["changes"]["sells"] == [{"price": "51000", "quantity": str(60 * FUEL)}]
+    assert upd["changes"]["sells"] == [{"price": "51000", "quantity": str(20 * FUEL)}]
     # resubscribing at another precision answers with a fresh snapshot
     sim.ex.ws_receive(
         conn, json.dumps({"action": "subscribe_depth", "market_id": mid, "precision": 100})
@@ -221,7 +219,7 @@ def test_unchanged_buckets_are_not_sent(sim: Sim) -> None:
     [upd] = frames(conn)
     assert upd["changes"] == {
         "buys": [
-            {"price": "50000", "quantity": "0"},
+            {"price": "50000", "quantity": str(-40 * FUEL)},
             {"price": "49000", "quantity": str(40 * FUEL)},
         ],
         "sells": [],
