@@ -695,6 +695,8 @@ class _Child:
             try:
                 self.proc.wait(grace)
             except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGUSR1)  # where it hangs, into its output
+                time.sleep(1.0)
                 self.proc.kill()
                 self.proc.wait()
                 self._reader.join(2)
@@ -723,6 +725,9 @@ def run_example(work: Path, sdk: str, name: str, *, min_order: int | None = None
             return sum(a["maker_fills"] + a["taker_fills"] for a in mine().values())
 
         if name == "quickstart":
+            # A testnet-like book: an ask, so that its price comes from the depth.
+            cp.orders(("sell", "0.05", "100", "Spot"))
+            exclude.add(cp.trade_account_id)
             child = _Child(cmd, env, tree)
             checks["exits 0"] = child.wait_for(lambda: child.proc.poll() is not None, timeout)
             code = child.stop()
@@ -744,6 +749,12 @@ def run_example(work: Path, sdk: str, name: str, *, min_order: int | None = None
                 lambda: sum(a["orders"] for a in mine().values()) >= placed + 2, 15)
             checks["sees the fill on its stream"] = child.wait_for(
                 lambda: "closed (filled/cancelled)" in child.output, 10)
+            # A third cycle quotes around the mid of its own two quotes (the depth path).
+            child.wait_for(lambda: child.output.count("Cycle complete") >= 3
+                           or "Cycle error" in child.output, 10)
+            checks["three cycles without an error"] = (
+                child.output.count("Cycle complete") >= 3 and "Cycle error" not in child.output
+                and "Cycle failed" not in child.output)
             code = child.stop()
             checks["stops on SIGTERM"] = code == 0 and "Market maker stopped" in child.output
         elif name == "portfolio":

@@ -36,6 +36,7 @@ import io
 import json
 import os
 import runpy
+import signal
 import socket
 import sys
 import time
@@ -296,7 +297,17 @@ def run_example(path: Path, overrides: dict[str, str]) -> None:
         if key not in namespace:
             raise SystemExit(f"{path.name} has no setting {key}")
         namespace[key] = value
+    signal.signal(signal.SIGUSR1, _dump_tasks)  # the harness asks before it kills
     asyncio.run(namespace["main"]())
+
+
+def _dump_tasks(signum: int, frame: Any) -> None:
+    """Print where every task of the running loop waits (a hung example's diagnosis)."""
+    loop = asyncio._get_running_loop()
+    print(f"--- SIGUSR1: {len(asyncio.all_tasks(loop)) if loop else 0} tasks ---", flush=True)
+    for task in asyncio.all_tasks(loop) if loop else ():
+        task.print_stack(limit=12, file=sys.stdout)
+    sys.stdout.flush()
 
 
 # --- docs code blocks ----------------------------------------------------------------
