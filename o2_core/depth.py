@@ -7,8 +7,11 @@ changes (PROTOCOL.md §6). :mod:`o2_core.book` keeps a book from them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
+from .errors import ProtocolError
 from .wire import Id, Model
 
 
@@ -48,6 +51,16 @@ class DepthSnapshot(Model, frozen=True):
     def sells(self) -> tuple[DepthLevel, ...]:
         """Alias of ``asks`` (the wire name)."""
         return self.asks
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DepthSnapshot:
+        """A snapshot from a REST reply or a stream frame: the book under ``orders`` or
+        ``view`` (or the dict itself), as o2-sdk reads it."""
+        if not isinstance(data, dict):
+            raise ProtocolError(f"a depth snapshot is a JSON object, got {data!r:.80}")
+        book = data.get("orders", data.get("view", data))
+        body = {**(book if isinstance(book, dict) else {}), "market_id": data.get("market_id")}
+        return super().from_dict(body)
 
     @property
     def best_bid(self) -> DepthLevel | None:
@@ -94,6 +107,30 @@ class DepthUpdate(Model, frozen=True):
     market_id: Id
     changes: DepthSnapshot | DepthChanges
     is_snapshot: bool = False
+    onchain_timestamp: int | None = None
+    seen_timestamp: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DepthUpdate:
+        """A depth-stream frame as ``json.loads`` gives it: ``subscribe_depth`` is a
+        snapshot, anything else carries signed ``changes``."""
+        if not isinstance(data, dict):
+            raise ProtocolError(f"a depth frame is a JSON object, got {data!r:.80}")
+        is_snapshot = data.get("action") == "subscribe_depth"
+        changes: DepthSnapshot | DepthChanges = (
+            DepthSnapshot.from_dict(data)
+            if is_snapshot
+            else DepthChanges.from_dict(data.get("changes") or {})
+        )
+        stamps = _Stamps.from_dict(
+            {k: data.get(k) for k in ("market_id", "onchain_timestamp", "seen_timestamp")}
+        )
+        return cls(stamps.market_id, changes, is_snapshot, stamps.onchain_timestamp,
+                   stamps.seen_timestamp)
+
+
+class _Stamps(Model, frozen=True):
+    market_id: Id
     onchain_timestamp: int | None = None
     seen_timestamp: int | None = None
 
