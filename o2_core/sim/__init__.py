@@ -19,7 +19,14 @@ the in-memory transport (``o2_transport_memory``) and the HTTP server
 """
 
 from .commands import OrderTypeSpec
-from .config import AssetConfig, MarketConfig, SimConfig, default_config, derive_id
+from .config import (
+    DEFAULT_MIN_ORDER,
+    AssetConfig,
+    MarketConfig,
+    SimConfig,
+    default_config,
+    derive_id,
+)
 from .engine import Engine
 from .errors import FaucetRefusal, SimError
 from .exchange import Exchange, ManualClock
@@ -31,6 +38,7 @@ from .ws import CLOSE_DROPPED, CLOSE_SLOW_CONSUMER, WsConnection
 __all__ = [
     "CLOSE_DROPPED",
     "CLOSE_SLOW_CONSUMER",
+    "DEFAULT_MIN_ORDER",
     "Account",
     "AssetConfig",
     "Committed",

@@ -105,18 +105,27 @@ class SimConfig:
         raise KeyError(symbol)
 
 
+#: The default minimum order (chain units of fUSDC): 0.01 fUSDC of notional, the smallest
+#: order the official o2-sdk examples place (``quickstart.py`` ends with 0.01 x 1 fFUEL).
+DEFAULT_MIN_ORDER = 10_000
+
+
 def default_config(
     seed: int = 0,
     *,
     require_whitelist: bool = False,
     faucet_cooldown: float = 60.0,
     revert_as_code_1000: bool = False,
+    min_order: int = DEFAULT_MIN_ORDER,
 ) -> SimConfig:
     """Two markets, ``fFUEL/fUSDC`` and ``fETH/fUSDC``, with testnet-like parameters.
 
     fFUEL: 9 decimals; fETH: 9 decimals; fUSDC: 6 decimals. On fFUEL/fUSDC the price
     tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2); the
-    minimum order is 1 fUSDC of notional on both. Fees: 1 bp maker, 2 bp taker.
+    minimum order is ``min_order`` fUSDC units of notional on both (default 0.01 fUSDC,
+    :data:`DEFAULT_MIN_ORDER`, so that the official examples trade; rule tests set their
+    own). Fees: 1 bp maker, 2 bp taker. No whitelist is required unless
+    ``require_whitelist`` (o2-sdk 0.5.0's TESTNET says ``whitelist_required=False``).
     """
     base_asset = AssetConfig("ETH", 9, derive_id(seed, "asset:ETH"), 100_000_000, "Ether")
     fuel = AssetConfig("fFUEL", 9, derive_id(seed, "asset:fFUEL"), 1_000_000 * 10**9, "Fake Fuel")
@@ -130,7 +139,7 @@ def default_config(
             market_id=derive_id(seed, "market:fFUEL/fUSDC"),
             base_max_precision=3,
             quote_max_precision=4,
-            min_order=1_000_000,
+            min_order=min_order,
             dust=1_000,
         ),
         MarketConfig(
@@ -140,7 +149,7 @@ def default_config(
             market_id=derive_id(seed, "market:fETH/fUSDC"),
             base_max_precision=6,
             quote_max_precision=2,
-            min_order=1_000_000,
+            min_order=min_order,
             dust=1_000,
         ),
     ]

@@ -332,7 +332,7 @@ class RestApi:
         return Response(200, self._markets_body, _JSON)
 
     def _get_ticker(self, query: Query, request: Request, now: float) -> Any:
-        return views.ticker_json(self.engine.ticker(self._market_param(query), now))
+        return views.live_ticker_json(self.engine.ticker(self._market_param(query), now))
 
     def _get_summary(self, query: Query, request: Request, now: float) -> Any:
         return views.summary_json(self.engine.ticker(self._market_param(query), now))
