@@ -108,6 +108,8 @@ def snapshot(ledger: Ledger) -> dict[str, Any]:
                     for c, bb in a.books.items()
                 },
                 "referer": a.referer,
+                "legacy": a.legacy,
+                "windows": {lane: w.state() for lane, w in sorted(a.windows.items())},
                 "orders": {k: [o.order_id for o in v] for k, v in a.orders.items() if v},
             }
             for aid, a in ledger.accounts.items()

@@ -77,7 +77,10 @@ class SimConfig:
     frames are dropped, so a client that never reads costs bounded memory.
     ``history_limit`` is how many trades and how many closed orders the exchange
     remembers per market (the oldest are forgotten first; open orders never are); None
-    remembers everything.
+    remembers everything. ``legacy_accounts`` creates every new trading account on the
+    legacy implementation: its parallel-nonce entry points revert with the dispatcher's
+    ``Revert(123)`` until ``POST /v1/accounts/upgrade`` (PROTOCOL_V05 §3); by default
+    accounts are current (``Exchange.set_legacy`` makes single accounts legacy).
     """
 
     seed: int = 0
@@ -96,6 +99,7 @@ class SimConfig:
     ws_max_backlog: int = 1024
     history_limit: int | None = 50_000
     depth_updates: str = "delta"
+    legacy_accounts: bool = False
 
     def asset(self, symbol: str) -> AssetConfig:
         """The asset with ``symbol``."""
@@ -117,6 +121,7 @@ def default_config(
     faucet_cooldown: float = 60.0,
     revert_as_code_1000: bool = False,
     min_order: int = DEFAULT_MIN_ORDER,
+    legacy_accounts: bool = False,
 ) -> SimConfig:
     """Two markets, ``fFUEL/fUSDC`` and ``fETH/fUSDC``, with testnet-like parameters.
 
@@ -165,4 +170,5 @@ def default_config(
         require_whitelist=require_whitelist,
         faucet_cooldown=faucet_cooldown,
         revert_as_code_1000=revert_as_code_1000,
+        legacy_accounts=legacy_accounts,
     )

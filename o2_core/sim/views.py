@@ -12,6 +12,7 @@ from typing import Any
 from .commands import OrderTypeSpec
 from .config import SimConfig
 from .engine import Balance, Ticker
+from .nonces import LaneWindow
 from .state import Account, MarketState, Order, Trade
 
 
@@ -128,6 +129,19 @@ def account_json(account: Account | None) -> dict[str, Any]:
             "expiry": str(session.expiry),
             "contract_ids": list(session.contract_ids),
         },
+    }
+
+
+def window_json(lane: int, window: LaneWindow) -> dict[str, Any]:
+    """The ``GET /v1/accounts/window`` reply (PROTOCOL_V05 §1.3): decimal strings, the
+    slots indexed by ``word % 8`` (a fresh lane lists none; a slot may hold an older word)."""
+    return {
+        "nonce_session_id": str(lane),
+        "base": str(window.base),
+        "slots": [
+            {"word_position": str(word), "bitmap": str(bitmap)}
+            for word, bitmap in window.shown_slots()
+        ],
     }
 
 
