@@ -338,6 +338,24 @@ def test_a_reverted_parallel_batch_consumes_its_slot(sim: Sim, trader: Trader) -
     sim.ex.check_invariants()
 
 
+def test_the_whitelist_is_off_by_default_and_holds_on_the_parallel_track(sim: Sim) -> None:
+    assert default_config().require_whitelist is False  # 0.5.0's TESTNET: no whitelist
+    anyone = sim.new_trader()
+    assert (
+        par_submit(sim, anyone, [sim.create(P, "Buy", 50_000, FUEL)], pn(sim, 0, 0)).status == 200
+    )
+    strict = Sim(default_config(0, require_whitelist=True))
+    trader = strict.new_trader()
+    order = [strict.create(P, "Buy", 50_000, FUEL)]
+    reply = par_submit(strict, trader, order, pn(strict, 0, 0))
+    err = error_from_body(reply.status, reply.body)
+    assert isinstance(err, OnChainRevert)
+    assert (err.reason or "").startswith("OrderCreationError::TraderNotWhiteListed")
+    assert body(strict.send(http.whitelist_account(BASE, trader.trade_account_id)))["success"]
+    [placed] = body(par_submit(strict, trader, order, pn(strict, 0, 1)))["orders"]
+    assert placed["price"] == "50000" and not placed["close"]
+
+
 # --- typed-data withdrawals ----------------------------------------------------------------------
 
 
