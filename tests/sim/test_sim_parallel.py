@@ -601,6 +601,7 @@ def test_no_slot_is_taken_twice_and_no_fresh_slot_is_refused(
         for word in range(shown.base, shown.base + 8):
             bits = {b for (ln, w, b) in used if ln == lane and w == word}
             assert shown.effective_bitmap(word) == sum(1 << b for b in bits)
+    sim.ex.check_invariants()
 
 
 @settings(max_examples=400, deadline=None)
