@@ -312,9 +312,17 @@ class ParallelNonceIssuer:
     cursor's slot and advances it by one bit (rolling into the next word); the cursor never
     moves backwards except by :meth:`seat`, and is not bounded by the window top (running
     past it earns an "out of window" rejection, healed by a resync).
+
+    **No slot is handed out twice.** A seat moves the cursor back to the window's first
+    free position, and the chain does not yet show the slots still in flight (or whose
+    reply was lost, or that landed moments ago): the official SDK hands those out again,
+    and the two submissions collide ("already used"). This issuer remembers every slot it
+    issued, as one bitmap per word, until the chain's window shows it consumed, the cursor
+    seats past it, or its nonce has expired (it can no longer land); :meth:`next` skips
+    remembered slots. That costs a few integers per 128 nonces.
     """
 
-    __slots__ = ("_bit", "_generation", "_lane", "_ttl", "_word")
+    __slots__ = ("_bit", "_generation", "_issued", "_lane", "_ttl", "_word")
 
     def __init__(self, nonce_session_id: int = 0, ttl_secs: int = DEFAULT_NONCE_TTL_SECS) -> None:
         self._lane = check_lane(nonce_session_id)
@@ -324,11 +332,23 @@ class ParallelNonceIssuer:
         self._word = 0
         self._bit = 0
         self._generation = 0
+        #: word -> (bitmap of slots issued and not known settled, latest expiry among them)
+        self._issued: dict[int, tuple[int, int]] = {}
 
     @property
     def nonce_session_id(self) -> int:
         """The lane."""
         return self._lane
+
+    @property
+    def issued_words(self) -> int:
+        """How many words hold slots issued and not yet known settled (memory: bounded by
+        the nonce lifetime)."""
+        return len(self._issued)
+
+    def is_issued(self, word: int, bit: int) -> bool:
+        """True when ``(word, bit)`` was handed out and may still be in flight."""
+        return bool(self._issued.get(word, (0, 0))[0] >> bit & 1)
 
     @property
     def ttl_secs(self) -> int:
@@ -355,14 +375,25 @@ class ParallelNonceIssuer:
         """Issue the cursor's slot, expiring at ``int(now) + ttl_secs``, and advance."""
         if not self._generation:
             raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
-        nonce = ParallelNonce(self._lane, int(now) + self._ttl, self._word, self._bit)
+        expiry = int(now) + self._ttl
+        while self.is_issued(self._word, self._bit):  # in flight since before a seat
+            self._advance(now)
+        nonce = ParallelNonce(self._lane, expiry, self._word, self._bit)
         nonce.encode()  # validate (a cursor past 2^128 words, a negative time) before moving
+        bits, latest = self._issued.get(self._word, (0, 0))
+        self._issued[self._word] = (bits | 1 << self._bit, max(latest, expiry))
+        self._advance(now)
+        return nonce
+
+    def _advance(self, now: float) -> None:
         if self._bit + 1 < NONCE_BITMAP_SIZE:
             self._bit += 1
-        else:
-            self._bit = 0
-            self._word += 1
-        return nonce
+            return
+        self._bit = 0
+        self._word += 1
+        # once a word: forget words whose every nonce has expired (they cannot land)
+        for word in [w for w, (_, latest) in self._issued.items() if latest < int(now)]:
+            del self._issued[word]
 
     def next_nonce(self, now: float) -> int:
         """:meth:`next`, packed."""
@@ -372,8 +403,16 @@ class ParallelNonceIssuer:
         """True when no seat has happened since ``seen_generation`` was read."""
         return seen_generation == self._generation
 
-    def seat(self, window: WindowResponse, seen_generation: int | None = None) -> bool:
+    def seat(
+        self,
+        window: WindowResponse,
+        seen_generation: int | None = None,
+        now: float | None = None,
+    ) -> bool:
         """Seat the cursor just past the window's highest consumed bit; a new generation.
+
+        Slots issued earlier and not shown consumed stay remembered (still skipped), unless
+        they lie before the new cursor or, given ``now``, have expired.
 
         Args:
             window: the lane's window as fetched.
@@ -382,6 +421,7 @@ class ParallelNonceIssuer:
                 no fresher than what that seat used, and re-seating would move the cursor
                 back onto slots already handed out again: the seat is refused. None seats
                 unconditionally.
+            now: unix seconds, to forget remembered slots whose nonces have expired.
 
         Returns:
             True when seated; False when refused as stale (nothing changes).
@@ -397,7 +437,18 @@ class ParallelNonceIssuer:
             )
         if seen_generation is not None and seen_generation != self._generation:
             return False
-        self._word, self._bit = window.first_free_position()
+        word, bit = window.first_free_position()
+        kept: dict[int, tuple[int, int]] = {}
+        for issued, (bits, latest) in self._issued.items():
+            if issued < word or (now is not None and latest < int(now)):
+                continue
+            bits &= ~window.effective_bitmap(issued)  # landed: the chain has them now
+            if issued == word:
+                bits &= ~((1 << bit) - 1)  # before the cursor: never handed out again
+            if bits:
+                kept[issued] = (bits, latest)
+        self._issued = kept
+        self._word, self._bit = word, bit
         self._generation += 1
         return True
 
@@ -423,9 +474,10 @@ class ParallelNonceManager:
     else that can await the fetcher.
 
     **Single-flight resync without a lock.** Re-seating moves the cursor *backwards* onto
-    slots the chain has not yet recorded, so two resyncs racing after the same failure
-    could hand one slot to two retries. The official SDK serialises resyncs with an
-    asyncio lock. Here every seat is guarded by the issuer's generation instead:
+    slots the chain has not yet recorded (the issuer skips those it handed out itself), so
+    two resyncs racing after the same failure could hand one slot to two retries. The
+    official SDK serialises resyncs with an asyncio lock. Here every seat is guarded by
+    the issuer's generation instead:
 
     1. the generation ``g`` is read *before* fetching (from the caller's
        ``seen_generation``, read before its failed submission, or, when None, now);
@@ -513,7 +565,7 @@ class ParallelNonceManager:
             return False
         window = await self._fetch_window()
         with self._lock:
-            return self._issuer.seat(window, seen_generation)
+            return self._issuer.seat(window, seen_generation, self._clock())
 
     def __repr__(self) -> str:
         return f"ParallelNonceManager({self._issuer!r})"
