@@ -7,7 +7,6 @@ nonces, sessions and exact decimal scaling stay in the client.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
@@ -998,38 +997,19 @@ class O2CCXT(ccxt.Exchange):
     ) -> SessionInfo:
         """Delegate trading on ``markets`` to a new session key (signed by the owner).
 
-        ``nonce_strategy``/``nonce_session_id`` are passed to the client when it takes
-        them; otherwise only the sequential strategy (lane 0) is available.
+        ``nonce_strategy`` (``"sequential"`` or ``"parallel"``) and ``nonce_session_id``
+        (the parallel lane, 0..4) go to the client as they are.
 
         Raises:
-            NotSupported: a parallel strategy on a client without parallel sessions.
-            BadRequest: an unknown strategy, or a lane other than 0 for sequential.
+            BadRequest: an unknown strategy or lane (before anything is signed).
         """
         owner = signer or self._signer()
-        if nonce_strategy not in ("sequential", "parallel"):
-            raise BadRequest(f"unknown nonce_strategy {nonce_strategy!r}")
-        accepted = inspect.signature(self.o2_client.create_session).parameters
         names = list(markets) if not isinstance(markets, (str, Market)) else [markets]
-        if "nonce_strategy" in accepted and "nonce_session_id" in accepted:
-            session = await self._submit(
-                lambda: self.o2_client.create_session(
-                    owner,
-                    names,
-                    expiry_days,
-                    nonce_strategy=nonce_strategy,  # type: ignore[call-arg]
-                    nonce_session_id=nonce_session_id,
-                )
+        session = await self._submit(
+            lambda: self.o2_client.create_session(
+                owner, names, expiry_days, nonce_strategy, nonce_session_id
             )
-        else:
-            if nonce_strategy == "parallel":
-                raise NotSupported(
-                    "this O2Client has no parallel-nonce sessions; use nonce_strategy='sequential'"
-                )
-            if nonce_session_id != 0:
-                raise BadRequest("nonce_session_id applies to parallel sessions only")
-            session = await self._submit(
-                lambda: self.o2_client.create_session(owner, names, expiry_days)
-            )
+        )
         self._trade_account_id = str(session.trade_account_id)
         return session
 

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from .errors import InvalidInput, OrderRuleError
 
 U64_MAX = 2**64 - 1
+#: The most decimals an asset can have: 10**19 is the largest power of ten in a u64.
+MAX_DECIMALS = 19
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
@@ -35,7 +35,7 @@ from .inputs import (
     SettleBalanceRequestAction,
     UserAction,
 )
-from .markets import ChainInt, NumericInput
+from .markets import MAX_DECIMALS, U64_MAX, ChainInt, NumericInput
 from .session import SessionInfo
 from .wire import Id, Model, b256, decode, decoder, encode
 
@@ -44,13 +44,31 @@ T = TypeVar("T")
 # --- markets -------------------------------------------------------------------------
 
 
+#: An asset's decimals: 10**decimals must fit a u64 (PROTOCOL.md §4).
+Decimals = Annotated[int, msgspec.Meta(ge=0, le=MAX_DECIMALS)]
+#: A chain integer (its u64 upper bound is checked in ``__post_init__``: msgspec bounds
+#: stop at int64).
+U64 = Annotated[int, msgspec.Meta(ge=0)]
+
+
 class MarketAsset(Model, frozen=True):
-    """One side of a market: an asset with its decimals and price/quantity precision."""
+    """One side of a market: an asset with its decimals and price/quantity precision.
+
+    Checked when decoded: decimals in 0..19 and max_precision in 0..decimals (a broken
+    ``/v1/markets`` reply fails here, clearly, not later inside a computation).
+    """
 
     symbol: str
     asset: Id
-    decimals: int
-    max_precision: int
+    decimals: Decimals
+    max_precision: Decimals
+
+    def __post_init__(self) -> None:
+        if self.max_precision > self.decimals:
+            raise ValueError(
+                f"{self.symbol}: max_precision {self.max_precision} exceeds decimals "
+                f"{self.decimals}"
+            )
 
 
 class Market(Model, frozen=True):
@@ -62,9 +80,20 @@ class Market(Model, frozen=True):
     quote: MarketAsset
     maker_fee: Decimal = Decimal(0)
     taker_fee: Decimal = Decimal(0)
-    min_order: int = 0
-    dust: int = 0
-    price_window: int = 0
+    min_order: U64 = 0
+    dust: U64 = 0
+    price_window: U64 = 0
+
+    def __post_init__(self) -> None:
+        for name in ("maker_fee", "taker_fee"):
+            fee = getattr(self, name)
+            if not fee.is_finite() or fee < 0:
+                # The unit is the exchange's (recorded replies carry e.g. 100); only a
+                # negative or non-finite fee is certainly broken.
+                raise ValueError(f"{name} must be finite and non-negative, got {fee}")
+        for name in ("min_order", "dust", "price_window"):
+            if getattr(self, name) > U64_MAX:
+                raise ValueError(f"{name} does not fit a u64")
 
     @property
     def pair(self) -> str:
@@ -126,11 +155,21 @@ class MarketsResponse(Model, frozen=True):
     trade_account_oracle_id: Id = _ZERO_ID
     base_asset_id: Id = _ZERO_ID
 
+    def __post_init__(self) -> None:
+        self.chain_id_int  # noqa: B018 - checked when decoded: a u64, in hex or decimal
+
     @property
     def chain_id_int(self) -> int:
         """The chain id as an integer (it arrives as hex text)."""
         text = self.chain_id.strip().lower()
-        return int(text, 16) if text.startswith("0x") else int(text)
+        try:
+            value = int(text, 16) if text.startswith("0x") else int(text)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= U64_MAX:
+            raise ValueError(f"chain_id must be a u64 in hex (0x...) or decimal, got "
+                             f"{self.chain_id[:40]!r}")
+        return value
 
 
 def _int_field(*keys: str) -> property:

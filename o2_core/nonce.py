@@ -146,6 +146,12 @@ class NonceTracker:
         else:
             self._state = NonceState.MUST_RESYNC
 
+    def invalidate(self) -> None:
+        """The nonce may have moved outside the tracker (a submission signed at an explicit
+        nonce): re-read it before the next signature."""
+        if self._state is NonceState.READY:
+            self._state = NonceState.MUST_RESYNC
+
 
 __all__ = [
     "DEFAULT_NONCE_TTL_SECS",

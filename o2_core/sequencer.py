@@ -83,6 +83,12 @@ class AccountSequencer:
         await self._sync(force=True)
         return await self.current()
 
+    def invalidate(self) -> None:
+        """Re-read the nonce before the next signature (it was used outside the sequencer);
+        reservations signed meanwhile are signed again."""
+        self.tracker.invalidate()
+        self._wake_all()
+
     async def submit(
         self,
         build: Callable[[int], Request],

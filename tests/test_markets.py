@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -11,9 +12,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from o2_core import markets
-from o2_core.errors import InvalidInput
+from o2_core.errors import InvalidInput, ProtocolError
 from o2_core.markets import ChainInt, OrderRuleError
-from o2_core.models import Market, MarketAsset
+from o2_core.models import Market, MarketAsset, MarketsResponse, decode
 
 DECIMALS = st.integers(0, 18)
 HUMAN = st.decimals(min_value=0, max_value=10**9, allow_nan=False, allow_infinity=False)
@@ -181,3 +182,54 @@ def test_market_model_helpers() -> None:
     assert market.format_price(price) == 0.0123 and isinstance(market.format_price(1), float)
     assert market.format_price(price) * 0.5 == 0.00615
     assert market.format_quantity(1_500_000_000) == 1.5
+
+
+def _markets_body(**changes: object) -> bytes:
+    """A ``/v1/markets`` reply with one market, ``changes`` applied to it (``base.x`` for
+    the base asset) or to the top level (``top.x``)."""
+    asset = {"symbol": "FUEL", "asset": "0x" + "33" * 32, "decimals": 9, "max_precision": 3}
+    market: dict[str, object] = {
+        "contract_id": "0x" + "11" * 32, "market_id": "0x" + "22" * 32,
+        "maker_fee": "0", "taker_fee": "100", "min_order": "1000", "dust": "1",
+        "price_window": "0", "base": dict(asset),
+        "quote": dict(asset, symbol="USDC", decimals=6, max_precision=4),
+    }
+    top: dict[str, object] = {"chain_id": "0x0", "markets": [market]}
+    for key, value in changes.items():
+        where, _, name = key.rpartition(".")
+        target = {"": market, "base": market["base"], "top": top}[where]
+        target[name] = value  # type: ignore[index]
+    return json.dumps(top).encode()
+
+
+def test_a_sound_market_config_decodes() -> None:
+    reply = decode(_markets_body(), MarketsResponse)
+    assert reply.chain_id_int == 0
+    assert reply.markets[0].taker_fee == 100  # the exchange's unit, kept as sent
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"base.decimals": 20},  # 10**20 does not fit a u64
+        {"base.decimals": -1},
+        {"base.max_precision": 10},  # more than the asset's 9 decimals
+        {"maker_fee": "-0.1"},
+        {"taker_fee": "NaN"},
+        {"taker_fee": "Infinity"},
+        {"min_order": str(2**64)},
+        {"dust": -5},
+        {"price_window": "18446744073709551616"},
+        {"top.chain_id": "0xnothex"},
+        {"top.chain_id": "-1"},
+        {"top.chain_id": hex(2**64)},
+    ],
+    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_a_broken_market_config_fails_when_decoded(changes: dict[str, object]) -> None:
+    """A broken markets reply is a ProtocolError naming the field, at once — not a
+    confusing failure later inside price scaling."""
+    with pytest.raises(ProtocolError) as info:
+        decode(_markets_body(**changes), MarketsResponse)
+    field = next(iter(changes)).rpartition(".")[2]
+    assert field in str(info.value)

@@ -14,7 +14,7 @@ import msgspec
 import msgspec.inspect as mi
 import pytest
 import wire_bodies
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from o2_core import depth, models
@@ -51,6 +51,12 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
     max_leaves=8,
 )
+#: Fields whose text must parse: the chain id is a u64 in hex.
+FIELD_VALUES = {
+    "chain_id": st.integers(0, 2**64 - 1).map(hex),
+    "maker_fee": st.decimals(min_value=0, allow_nan=False, allow_infinity=False),
+    "taker_fee": st.decimals(min_value=0, allow_nan=False, allow_infinity=False),
+}
 #: Examples per model and property: 44 models x 5 properties keeps the file near 15 s.
 PER_MODEL = settings(max_examples=30)
 
@@ -67,7 +73,8 @@ def test_every_wire_model_is_covered() -> None:
 
 def values_of(t: mi.Type) -> st.SearchStrategy[Any]:
     if isinstance(t, mi.IntType):
-        return st.integers(0, 2**64 - 1)
+        low = 0 if t.ge is None else t.ge
+        return st.integers(low, 2**64 - 1 if t.le is None else t.le)
     if isinstance(t, mi.StrType):
         return TEXT
     if isinstance(t, mi.BoolType):
@@ -95,6 +102,13 @@ def values_of(t: mi.Type) -> st.SearchStrategy[Any]:
 
 
 def structs(t: mi.StructType) -> st.SearchStrategy[Any]:
+    if t.cls is models.MarketAsset:  # max_precision never exceeds decimals
+        return st.integers(0, 19).flatmap(
+            lambda decimals: st.builds(
+                models.MarketAsset, symbol=TEXT, asset=IDS,
+                decimals=st.just(decimals), max_precision=st.integers(0, decimals),
+            )
+        )
     if t.cls is Identity:
         return st.one_of(
             IDS.map(lambda i: Identity(address=i)), IDS.map(lambda i: Identity(contract_id=i))
@@ -105,8 +119,11 @@ def structs(t: mi.StructType) -> st.SearchStrategy[Any]:
         kwargs = {}
         for f in t.fields:
             if f.required or draw(st.booleans()):
-                kwargs[f.name] = draw(values_of(f.type))
-        return t.cls(**kwargs)
+                kwargs[f.name] = draw(FIELD_VALUES.get(f.name, values_of(f.type)))
+        try:
+            return t.cls(**kwargs)
+        except ValueError:  # a model's own checks (a market's fees, precision, ...)
+            reject()
 
     return build()
 

@@ -35,10 +35,6 @@ EXCLUDED: dict[tuple[str, str], str] = {
     **{(module, "logger"): "a module's logging handle" for module in (
         "o2_sdk.api", "o2_sdk.client", "o2_sdk.crypto", "o2_sdk.websocket",
     )},
-    # o2_core/client.py is being changed by a colleague (account upgrade and parallel
-    # sessions, with their polling constants); these two belong there
-    ("o2_sdk.client", "UPGRADE_POLL_ATTEMPTS"): "colleague's o2_core/client.py",
-    ("o2_sdk.client", "UPGRADE_POLL_INTERVAL_SECS"): "colleague's o2_core/client.py",
 }
 
 

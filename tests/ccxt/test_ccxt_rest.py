@@ -485,12 +485,12 @@ async def test_session_lifecycle_settle_and_batch(
         await exchange.settle_balance(PAIR)
     account = await exchange.setup_account()
     assert exchange._account() == str(account.trade_account_id)
-    with pytest.raises(NotSupported, match="parallel"):
-        await exchange.create_session([PAIR], nonce_strategy="parallel")
-    with pytest.raises(BadRequest):
-        await exchange.create_session([PAIR], nonce_session_id=2)
+    nonce = sim.accounts[exchange._account()].nonce
+    with pytest.raises(BadRequest, match="nonce_session_id"):  # lanes are 0..4
+        await exchange.create_session([PAIR], nonce_strategy="parallel", nonce_session_id=9)
     with pytest.raises(BadRequest):
         await exchange.create_session([PAIR], nonce_strategy="random")
+    assert sim.accounts[exchange._account()].nonce == nonce  # nothing was signed
     session = await exchange.create_session([PAIR], expiry_days=1)
     assert exchange.o2_client.session is session
     assert (await exchange.settle_balance(PAIR)).success

@@ -125,17 +125,16 @@ async def test_private_reads_of_a_submitting_method_are_not_ambiguous(
 
 
 class ParallelReadyClient(O2Client):
-    """A client whose create_session takes the parallel-nonce options (as the colleague's
-    change will add); it records them and makes a sequential session."""
+    """A client that records the parallel-nonce options it is given, and makes a
+    sequential session (so the test does not depend on the account's capability)."""
 
     seen: list[tuple[str, int]]
 
-    async def create_session(  # type: ignore[override]
+    async def create_session(
         self,
         owner: Any,
         markets: Any,
         expiry_days: float = 30,
-        *,
         nonce_strategy: str = "sequential",
         nonce_session_id: int = 0,
     ) -> Any:
