@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from o2_sdk import encoding as official
 
@@ -202,6 +202,10 @@ def test_action_to_call_matches_the_official(
     action: dict[str, Any], market: dict[str, Any]
 ) -> None:
     want = official.action_to_call(action, market)
+    if want["amount"] > enc.U64_MAX:  # o2-sdk fails later, when it packs the amount
+        with pytest.raises(InvalidInput, match="u64"):
+            enc.action_to_call(action, market)
+        return
     got = enc.action_to_call(action, market)
     assert got == want
     assert enc.build_actions_signing_bytes(7, [got]) == official.build_actions_signing_bytes(
@@ -224,6 +228,7 @@ def test_action_to_call_is_the_call_our_pipeline_signs(
         base_factor=10 ** market["base"]["decimals"],
         accounts_registry=bytes.fromhex(market["accounts_registry_id"][2:]),
     )
+    assume(side == "Sell" or price * quantity // ctx.base_factor <= enc.U64_MAX)
     prepared = actions.create_order(ctx, side, price, quantity, m.OrderType(order_type))
     call = enc.action_to_call(prepared.wire, market)
     assert call["call_data"] == prepared.call.call_data
