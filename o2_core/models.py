@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from . import markets as _m
+from .book import DepthBook
 from .depth import DepthChange, DepthChanges, DepthLevel, DepthSnapshot, DepthUpdate
 from .errors import ProtocolError
 from .identity import AddressIdentity, ContractIdentity, Identity
@@ -587,6 +588,7 @@ __all__ = [
     "ContractIdentity",
     "CreateOrderAction",
     "CreateOrderRequestAction",
+    "DepthBook",
     "DepthChange",
     "DepthChanges",
     "DepthLevel",

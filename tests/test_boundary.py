@@ -27,6 +27,7 @@ ASYNC_SHELL = (
     "api.py",
     "sequencer.py",
     "stream_driver.py",
+    "websocket.py",
     "bridge/client.py",
 )
 ALLOWED = {name: frozenset({"anyio"}) for name in ASYNC_SHELL}
