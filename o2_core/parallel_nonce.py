@@ -313,13 +313,15 @@ class ParallelNonceIssuer:
     moves backwards except by :meth:`seat`, and is not bounded by the window top (running
     past it earns an "out of window" rejection, healed by a resync).
 
-    **No slot is handed out twice.** A seat moves the cursor back to the window's first
-    free position, and the chain does not yet show the slots still in flight (or whose
-    reply was lost, or that landed moments ago): the official SDK hands those out again,
-    and the two submissions collide ("already used"). This issuer remembers every slot it
-    issued, as one bitmap per word, until the chain's window shows it consumed, the cursor
-    seats past it, or its nonce has expired (it can no longer land); :meth:`next` skips
-    remembered slots. That costs a few integers per 128 nonces.
+    **No slot in flight is handed out again.** A seat moves the cursor back to the window's
+    first free position, and the chain does not yet show the slots still in flight (or
+    whose reply was lost, or that landed moments ago): the official SDK hands those out
+    again, and the two submissions collide ("already used"). A slot taken with
+    :meth:`reserve` (how the client takes every slot it sends) is remembered, as one bitmap
+    per word, until the chain's window shows it consumed, a seat puts the cursor past it,
+    or its nonce has expired (it can no longer land); every issue skips remembered slots. :meth:`next` issues without
+    remembering, as o2-sdk's manager does (a burnt slot may be handed out again after a
+    seat). The memory is a few integers per 128 nonces.
     """
 
     __slots__ = ("_bit", "_generation", "_issued", "_lane", "_ttl", "_word")
@@ -332,7 +334,7 @@ class ParallelNonceIssuer:
         self._word = 0
         self._bit = 0
         self._generation = 0
-        #: word -> (bitmap of slots issued and not known settled, latest expiry among them)
+        #: word -> (bitmap of reserved slots not known settled, latest expiry among them)
         self._issued: dict[int, tuple[int, int]] = {}
 
     @property
@@ -342,12 +344,12 @@ class ParallelNonceIssuer:
 
     @property
     def issued_words(self) -> int:
-        """How many words hold slots issued and not yet known settled (memory: bounded by
+        """How many words hold reserved slots not yet known settled (memory: bounded by
         the nonce lifetime)."""
         return len(self._issued)
 
     def is_issued(self, word: int, bit: int) -> bool:
-        """True when ``(word, bit)`` was handed out and may still be in flight."""
+        """True when ``(word, bit)`` was reserved and may still be in flight."""
         return bool(self._issued.get(word, (0, 0))[0] >> bit & 1)
 
     @property
@@ -372,18 +374,46 @@ class ParallelNonceIssuer:
         return self._generation
 
     def next(self, now: float) -> ParallelNonce:
-        """Issue the cursor's slot, expiring at ``int(now) + ttl_secs``, and advance."""
+        """Issue the cursor's slot (skipping remembered ones), expiring at ``int(now) +
+        ttl_secs``, and advance. Not remembered: see :meth:`reserve`."""
         if not self._generation:
             raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
-        expiry = int(now) + self._ttl
         while self.is_issued(self._word, self._bit):  # in flight since before a seat
             self._advance(now)
-        nonce = ParallelNonce(self._lane, expiry, self._word, self._bit)
+        nonce = ParallelNonce(self._lane, int(now) + self._ttl, self._word, self._bit)
         nonce.encode()  # validate (a cursor past 2^128 words, a negative time) before moving
-        bits, latest = self._issued.get(self._word, (0, 0))
-        self._issued[self._word] = (bits | 1 << self._bit, max(latest, expiry))
         self._advance(now)
         return nonce
+
+    def reserve(self, now: float) -> ParallelNonce:
+        """:meth:`next`, remembered as in flight: no seat hands it out again until it is
+        shown consumed, seated past or expired."""
+        nonce = self.next(now)
+        word, bit = nonce.slot
+        bits, latest = self._issued.get(word, (0, 0))
+        self._issued[word] = (bits | 1 << bit, max(latest, nonce.timestamp))
+        return nonce
+
+    def rewind(self, word: int, bit: int) -> None:
+        """Put the cursor on ``(word, bit)``, trusting the caller: remembered slots at or
+        after it are forgotten. For tools and tests that replay a lane (o2-sdk's own tests
+        set its manager's cursor this way); a client never needs it.
+
+        Raises:
+            ParallelNonceError: not a slot of a u128 word.
+        """
+        ParallelNonce(self._lane, 0, word, bit).encode()
+        for issued in list(self._issued):
+            if issued > word:
+                del self._issued[issued]
+            elif issued == word:
+                bits, latest = self._issued[issued]
+                bits &= (1 << bit) - 1
+                if bits:
+                    self._issued[issued] = (bits, latest)
+                else:
+                    del self._issued[issued]
+        self._word, self._bit = word, bit
 
     def _advance(self, now: float) -> None:
         if self._bit + 1 < NONCE_BITMAP_SIZE:
@@ -512,7 +542,7 @@ class ParallelNonceManager:
         self._issuer = ParallelNonceIssuer(nonce_session_id, ttl_secs)
         self._fetch_window = window_fetcher
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: held by callers that set the cursor
 
     @property
     def issuer(self) -> ParallelNonceIssuer:
@@ -538,9 +568,40 @@ class ParallelNonceManager:
             return self._issuer.generation
 
     def next_nonce(self) -> int:
-        """Issue the next parallel nonce (packed U256). Thread-safe, no I/O."""
+        """Issue the next parallel nonce (packed U256). Thread-safe, no I/O.
+
+        Not remembered (as in o2-sdk): a nonce burnt this way may be handed out again
+        after a resync. Submitters use :meth:`reserve_nonce`.
+        """
         with self._lock:
             return self._issuer.next_nonce(self._clock())
+
+    def reserve_nonce(self) -> ParallelNonce:
+        """Issue the next nonce and remember it as in flight, so that no resync hands it
+        out again while it may still land (see :class:`ParallelNonceIssuer`)."""
+        with self._lock:
+            return self._issuer.reserve(self._clock())
+
+    # o2-sdk's tests set its manager's cursor fields under its lock; these keep them
+    # running unchanged (each assignment is a :meth:`ParallelNonceIssuer.rewind`).
+
+    @property
+    def _word(self) -> int:
+        return self.cursor[0]
+
+    @_word.setter
+    def _word(self, word: int) -> None:
+        with self._lock:
+            self._issuer.rewind(word, self._issuer.cursor[1])
+
+    @property
+    def _bit(self) -> int:
+        return self.cursor[1]
+
+    @_bit.setter
+    def _bit(self, bit: int) -> None:
+        with self._lock:
+            self._issuer.rewind(self._issuer.cursor[0], bit)
 
     async def init(self) -> None:
         """Fetch the window and seat the cursor (a resync that no concurrent one preempts)."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
-from typing import Any, cast
+from typing import Any
 
 import anyio
 
@@ -227,9 +227,7 @@ class O2WebSocket:
 
     async def stream_lifecycle(self) -> AsyncIterator[ConnectionEvent]:
         """Connection lifecycle events until CLOSED (re-sync from REST on RECONNECTED)."""
-        # the driver's lifecycle() is an async generator (typed as an iterator)
-        lifecycle = cast(AsyncGenerator[ConnectionEvent, None], self._ready().lifecycle())
-        async with aclosing(lifecycle) as events:
+        async with aclosing(self._ready().lifecycle()) as events:
             async for event in events:
                 yield event
 

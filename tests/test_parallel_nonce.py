@@ -372,29 +372,52 @@ def test_issuer_arguments() -> None:
 def test_a_seat_never_hands_out_a_slot_still_in_flight() -> None:
     issuer = ParallelNonceIssuer(ttl_secs=60)
     issuer.seat(window(0, {}))
-    assert [issuer.next(0).slot for _ in range(3)] == [(0, 0), (0, 1), (0, 2)]
+    assert [issuer.reserve(0).slot for _ in range(3)] == [(0, 0), (0, 1), (0, 2)]
     # None has landed yet: the window is unchanged, the cursor goes back to (0, 0) ...
     assert issuer.seat(window(0, {}), now=1)
     assert issuer.cursor == (0, 0)
     # ... and the three in flight are skipped (the official SDK would reissue them)
-    assert issuer.next(1).slot == (0, 3)
+    assert issuer.reserve(1).slot == (0, 3)
     # (0, 0) and (0, 1) landed: the seat forgets them and what lies before the cursor
     assert issuer.seat(window(0, {0: 0b11}), now=2)
     assert issuer.cursor == (0, 2) and issuer.is_issued(0, 2) and not issuer.is_issued(0, 0)
-    assert issuer.next(2).slot == (0, 4)  # (0, 2) and (0, 3) may still land
+    assert issuer.reserve(2).slot == (0, 4)  # (0, 2) and (0, 3) may still land
     # Their nonces have expired by now (issued at 0 and 1 with 60 s to live): they cannot
     # land any more, so a seat forgets them and the slots are used again.
     assert issuer.seat(window(0, {0: 0b11}), now=200)
     assert issuer.issued_words == 0
-    assert issuer.next(200).slot == (0, 2)
+    assert issuer.reserve(200).slot == (0, 2)
 
 
-def test_issued_slots_are_forgotten_as_they_expire() -> None:
+def test_burnt_slots_are_not_remembered_and_a_rewind_is_trusted() -> None:
+    """``next`` burns as o2-sdk does (a seat may hand the slot out again); ``rewind``
+    puts the cursor where the caller says, forgetting what it remembered from there."""
+    issuer = ParallelNonceIssuer(ttl_secs=60)
+    issuer.seat(window(0, {}))
+    assert [issuer.next(0).slot for _ in range(2)] == [(0, 0), (0, 1)]
+    assert issuer.reserve(0).slot == (0, 2)
+    issuer.seat(window(0, {}))
+    assert [issuer.next(0).slot for _ in range(3)] == [(0, 0), (0, 1), (0, 3)]
+    issuer.rewind(0, 2)
+    assert not issuer.is_issued(0, 2)
+    assert issuer.next(0).slot == (0, 2)
+    with pytest.raises(ParallelNonceError):
+        issuer.rewind(2**128, 0)
+    # o2-sdk's tests set the manager's cursor fields under its lock
+    manager = ParallelNonceManager(window_fetcher=None, clock=lambda: 0)  # type: ignore[arg-type]
+    manager.issuer.seat(window(0, {}))
+    manager.reserve_nonce()
+    with manager._lock:
+        manager._word, manager._bit = (0, 0)
+    assert manager.cursor == (0, 0) and ParallelNonce.decode(manager.next_nonce()).slot == (0, 0)
+
+
+def test_reserved_slots_are_forgotten_as_they_expire() -> None:
     """Memory stays bounded by the nonce lifetime: ~rate x ttl slots, one int per word."""
     issuer = ParallelNonceIssuer(ttl_secs=10)
     issuer.seat(window(0, {}))
     for i in range(20_000):
-        issuer.next(i / 100)  # 100 nonces a second, never resynced
+        issuer.reserve(i / 100)  # 100 nonces a second, never resynced
     # 10 s of nonces are 1,000 slots: 8 words, plus the word being filled and one spare
     assert issuer.issued_words <= 10
 
@@ -452,13 +475,13 @@ class IssuerMachine(RuleBasedStateMachine):
         # issued, not shown consumed by a seat, not before a seated cursor: slot -> expiry
         self.remembered: dict[tuple[int, int], int] = {}
 
-    @rule(now=st.integers(0, 2**32))
-    def issue(self, now: int) -> None:
+    @rule(now=st.integers(0, 2**32), reserve=st.booleans())
+    def issue(self, now: int, reserve: bool) -> None:
         if self.cursor is None:
             with pytest.raises(NonceStateError):
-                self.issuer.next(now)
+                self.issuer.reserve(now) if reserve else self.issuer.next(now)
             return
-        nonce = self.issuer.next(now)
+        nonce = self.issuer.reserve(now) if reserve else self.issuer.next(now)
         assert nonce.slot >= self.cursor
         slot = self.cursor
         while slot != nonce.slot:  # every skipped slot may still be in flight
@@ -473,7 +496,10 @@ class IssuerMachine(RuleBasedStateMachine):
             event("a slot issued again after a seat showed it settled")
         assert nonce.slot not in self.seat_consumed, "issued a slot the window showed consumed"
         self.issued[nonce.slot] = self.generation
-        self.remembered[nonce.slot] = nonce.timestamp
+        if reserve:
+            self.remembered[nonce.slot] = nonce.timestamp
+        else:
+            self.remembered.pop(nonce.slot, None)
         self.pending.append(nonce.slot)
         word, bit = nonce.slot
         self.cursor = (word, bit + 1) if bit < 127 else (word + 1, 0)
@@ -521,6 +547,17 @@ class IssuerMachine(RuleBasedStateMachine):
             slot: expiry for slot, expiry in self.remembered.items()
             if slot >= expected and not reply.effective_bitmap(slot[0]) >> slot[1] & 1
         }
+
+    @rule(back=st.integers(0, 300))
+    def rewind(self, back: int) -> None:
+        if self.cursor is None:
+            return
+        word, bit = self.cursor
+        position = max(0, word * 128 + bit - back)
+        self.issuer.rewind(position // 128, position % 128)
+        self.cursor = (position // 128, position % 128)
+        self.remembered = {s: e for s, e in self.remembered.items() if s < self.cursor}
+        self.seat_consumed = set()  # the caller is trusted: it may rewind onto used slots
 
     @rule()
     def seat_for_another_lane(self) -> None:

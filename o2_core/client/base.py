@@ -151,7 +151,7 @@ class ClientBase:
         resynced = False
         while True:
             seen = manager.resync_generation
-            request = build(manager.next_nonce())
+            request = build(manager.reserve_nonce().encode())
             try:
                 return decoder((await self._send_signed(request)).response.body)
             except O2Error as err:

@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # --- tests/test_integration.py -------------------------------------------------------
 
-#: Every non-parallel-nonce test of tests/test_integration.py (the brief excludes the
-#: four ``test_parallel_nonce_*`` tests: o2-sim has no ``/v1/accounts/window``).
+#: Every test of tests/test_integration.py, the four ``test_parallel_nonce_*`` included
+#: (o2-sim has the parallel nonce windows, ``/v1/accounts/window`` and the upgrade).
 INTEGRATION_TESTS = {
     "TestMarketData::test_get_markets",
     "TestMarketData::test_get_depth",
@@ -41,15 +41,14 @@ INTEGRATION_TESTS = {
     "TestWebSocket::test_websocket_concurrent_subscriptions",
     "TestWebSocket::test_websocket_mixed_with_fill",
     "test_sequential_withdraw_to_address_and_contract_id",
+    "test_parallel_nonce_concurrent_submission",
+    "test_parallel_nonce_out_of_window_recovers_without_duplicating",
+    "test_parallel_nonce_already_used_is_surfaced_not_retried",
+    "test_parallel_nonce_withdrawal_recovery",
 }
 
-INTEGRATION_NOT_YET = {
-    "TestWebSocket::test_depth_snapshot": (
-        "no O2Client._ensure_ws() yet (o2_core/client.py); o2_core.websocket.O2WebSocket "
-        "exists, and with that method added the test passes (tests/test_websocket.py runs "
-        "its body over the proposed method)"
-    ),
-}
+#: Tests ours does not pass yet, each with the reason (none today).
+INTEGRATION_NOT_YET: dict[str, str] = {}
 
 
 def _outcomes(results: dict[str, dict[str, object]]) -> dict[str, str]:
@@ -65,7 +64,7 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_the_official_sdk(
     compat: ModuleType, work: Path
 ) -> None:
     """The simulator is a faithful enough testnet for the official SDK's own suite."""
-    results = compat.run_integration(work, compat.OFFICIAL, select="not parallel_nonce")
+    results = compat.run_integration(work, compat.OFFICIAL)
     assert not _failures(results)
     assert set(_outcomes(results)) == INTEGRATION_TESTS
 
@@ -74,9 +73,7 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_ours(
     compat: ModuleType, work: Path
 ) -> None:
     """The same file, its imports rewritten to o2_core, minus INTEGRATION_NOT_YET."""
-    select = " and ".join(
-        ["not parallel_nonce", *(f"not {n.split('::')[-1]}" for n in INTEGRATION_NOT_YET)]
-    )
+    select = " and ".join(f"not {n.split('::')[-1]}" for n in INTEGRATION_NOT_YET) or None
     results = compat.run_integration(work, compat.OURS, select=select)
     assert not _failures(results)
     assert set(_outcomes(results)) == INTEGRATION_TESTS - set(INTEGRATION_NOT_YET)
