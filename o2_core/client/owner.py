@@ -31,7 +31,8 @@ from ..models import (
 )
 from ..onchain_revert import is_no_upgrade_available, is_selector_mismatch_revert
 from ..orders import prepare_group
-from ..parallel_nonce import ParallelNonce, ParallelNonceManager, check_lane
+from ..parallel_manager import ParallelNonceManager
+from ..parallel_nonce import ParallelNonce, check_lane
 from .base import ClientBase, decoder_of
 
 logger = logging.getLogger(__name__)
