@@ -3,6 +3,7 @@
 Public names are re-exported here; no other module of ``o2_core`` is public API.
 """
 
+from ._version import __version__ as __version__
 from .book import OrderBook
 from .client import MarketActionsBuilder, O2Client, StreamOptions
 from .config import Network, NetworkConfig, get_config
