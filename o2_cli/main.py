@@ -12,6 +12,7 @@ status instead of exiting.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -383,6 +384,7 @@ async def nonce(ctx: Context) -> None:
         ctx.lines([f"trading account {account}: next nonce {value}"])
 
 
+#: Each command by name: what it does with the :class:`Context`.
 COMMANDS: dict[str, Callable[[Context], Awaitable[None]]] = {
     "markets": markets,
     "depth": depth,
@@ -424,7 +426,8 @@ def run(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     try:
-        args = parser().parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # help, usage
+            args = parser().parse_args(argv)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
     try:

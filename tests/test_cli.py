@@ -310,9 +310,19 @@ def test_an_unreachable_deployment_is_one_line_too() -> None:
     [[], ["depth"], ["frobnicate"], ["--network", "moon", "markets"],
      ["depth", FUEL, "--levels", "0"], ["trades", FUEL, "--count", "x"]],
 )
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert o2(*argv)[0] == 2
-    assert "usage: o2" in capsys.readouterr().err
+def test_usage_errors_exit_2(argv: list[str]) -> None:
+    status, out, err = o2(*argv)
+    assert (status, out) == (2, "") and err.startswith("usage: o2")
+    assert err.splitlines()[-1].startswith("o2") and ": error: " in err.splitlines()[-1]
+
+
+def test_help_and_version_go_to_the_given_output() -> None:
+    status, out, err = o2("--help")
+    assert (status, err) == (0, "") and out.startswith("usage: o2")
+    for command in ("markets", "depth", "trades", "balances", "orders", "nonce"):
+        assert command in out
+    status, out, _ = o2("depth", "--help")
+    assert status == 0 and "--watch" in out and "--count" in out and "--json" in out
 
 
 def test_options_go_before_or_after_the_command() -> None:
