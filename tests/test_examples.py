@@ -82,7 +82,8 @@ def test_the_market_maker_cancels_its_quotes_on_ctrl_c() -> None:
         err = process.stderr.read()  # type: ignore[union-attr]
     finally:
         process.kill()
-    assert process.returncode != 0 and "KeyboardInterrupt" in err
+    # interrupted (a KeyboardInterrupt; on Python 3.10 anyio reports the cancelled task)
+    assert process.returncode != 0 and ("KeyboardInterrupt" in err or "CancelledError" in err)
     assert lines[-1].startswith("done: ") and lines[-1].endswith("; open orders left: 0")
 
 
