@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint bench sim clean
+.PHONY: demo test test-min lint bench sim dist clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,26 @@ demo: $(BIN)/.installed  ## run the quickstart against the embedded local exchan
 test: $(BIN)/.installed  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
+# The suite on the lowest versions pyproject.toml allows: each direct dependency at its
+# floor, chosen by uv's resolver (uv comes from PyPI into that venv). Two steps, because
+# ccxt pins aiohttp: the suite but the ccxt tests with the aiohttp extra, then the ccxt
+# tests with the ccxt extra. A failure means a floor is not true. Made anew every run;
+# what each step ran on is left in $(MIN_VENV)/*.txt.
+MIN_VENV ?= build/test-min-venv
+MIN_PIP   = $(MIN_VENV)/bin/python -m uv pip
+test-min:  ## the whole test suite on the lowest declared dependency versions
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet uv
+	$(MIN_PIP) install --quiet --python $(MIN_VENV)/bin/python --resolution lowest-direct \
+		-e '.[aiohttp,test]'
+	$(MIN_PIP) freeze --python $(MIN_VENV)/bin/python > $(MIN_VENV)/aiohttp-test.txt
+	$(MIN_VENV)/bin/python -m pytest -q --ignore=tests/ccxt
+	$(MIN_PIP) install --quiet --python $(MIN_VENV)/bin/python --resolution lowest-direct \
+		-e '.[ccxt,test]'
+	$(MIN_PIP) freeze --python $(MIN_VENV)/bin/python > $(MIN_VENV)/ccxt-test.txt
+	$(MIN_VENV)/bin/python -m pytest -q tests/ccxt
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -32,8 +52,12 @@ bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-
 	$(BIN)/python benchmarks/bench_stream.py
 	$(BIN)/python benchmarks/bench_parallel.py
 
+dist: $(BIN)/.installed  ## build the sdist and the wheel into dist/
+	$(BIN)/python -m pip install --quiet build
+	$(BIN)/python -m build --outdir dist .
+
 sim: $(BIN)/.installed  ## serve the local exchange on 127.0.0.1
 	$(BIN)/o2-sim --port 8080
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info build dist

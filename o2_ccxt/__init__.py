@@ -4,6 +4,8 @@ Install with the ``ccxt`` extra (``pip install 'o2-sansio[ccxt]'``). ``o2_core``
 imports this package.
 """
 
+from o2_core import __version__ as __version__
+
 from .errors import (
     ArgumentsRequired,
     AuthenticationError,

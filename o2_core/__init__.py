@@ -7,6 +7,7 @@ modules named like o2-sdk's (``api``, ``bridge``, ``client``, ``config``, ``cryp
 ``from o2_sdk.x import y`` becomes ``from o2_core.x import y``; other modules are internal.
 """
 
+from ._version import __version__ as __version__
 from .book import DepthBook, OrderBook
 from .bridge import (
     FAST_BRIDGE_MAINNET_URL,

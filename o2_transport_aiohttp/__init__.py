@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from o2_core import __version__ as __version__
 from o2_core.client import O2Client as _CoreO2Client
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response

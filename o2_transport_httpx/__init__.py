@@ -11,6 +11,7 @@ import ssl
 import anyio
 import httpx
 
+from o2_core import __version__ as __version__
 from o2_core.client import O2Client as _CoreO2Client
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.lowlevel
 
+from o2_core import __version__ as __version__
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
 from o2_core.sim import DropConnection, Exchange, SimConfig, WsConnection, default_config
