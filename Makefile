@@ -30,6 +30,7 @@ bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_client.py
 	$(BIN)/python benchmarks/bench_stream.py
+	$(BIN)/python benchmarks/bench_parallel.py
 
 sim: $(BIN)/.installed  ## serve the local exchange on 127.0.0.1
 	$(BIN)/o2-sim --port 8080
