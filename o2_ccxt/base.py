@@ -18,7 +18,7 @@ from o2_core import errors as o2
 from o2_core.client import O2Client
 from o2_core.crypto import Signer
 from o2_core.errors import OnChainRevert, api_error
-from o2_core.models import ActionsResponse, Market, SessionInfo
+from o2_core.models import ActionsResponse, Market
 
 from . import live
 from .errors import (
@@ -55,12 +55,29 @@ class ExchangeCore(ccxt.Exchange):
         self,
         operation: Callable[[], Awaitable[T]],
         invalid_input: Any = None,
+        *,
+        session: bool = False,
     ) -> T:
+        """Run a signed submission; a failure becomes its ccxt error.
+
+        Args:
+            operation: the client call.
+            invalid_input: the ccxt class for a ``BadRequest`` (bad input caught before
+                signing), e.g. ``InvalidOrder``.
+            session: it signs with the active session: when it fails and there is none,
+                the error is :class:`AuthenticationError` (the client's own failure is
+                kept as ``original_error``).
+        """
         try:
             return await operation()
         except Exception as err:
             mapped = map_o2_error(err, "private_submission")
-            if invalid_input is not None and type(mapped) is BadRequest:
+            if session and self.o2_client.session is None and not isinstance(
+                mapped, OperationFailed
+            ):
+                mapped = AuthenticationError(_NO_SESSION)
+                mapped.original_error = err
+            elif invalid_input is not None and type(mapped) is BadRequest:
                 mapped = invalid_input(str(err))  # bad order input, caught before signing
                 mapped.original_error = err
             raise mapped from err
@@ -104,13 +121,8 @@ class ExchangeCore(ccxt.Exchange):
             raise AuthenticationError("an O2 signer or privateKey is required for this method")
         return self._owner
 
-    def _session(self) -> SessionInfo:
-        session = self.o2_client.session
-        if session is None:
-            raise AuthenticationError(
-                "no active O2 session: call create_session() or restore_session() first"
-            )
-        return session
+
+_NO_SESSION = "no active O2 session: call create_session() or restore_session() first"
 
 
 __all__ = ["ExchangeCore"]

@@ -94,6 +94,7 @@ class O2AmbiguousSubmission(OperationFailed):
         message: what happened.
         original_error: the native failure.
         transaction_id: the transaction id, when the exchange reported one.
+        nonce: the nonce the submission was signed with, when known.
     """
 
     def __init__(
@@ -102,10 +103,12 @@ class O2AmbiguousSubmission(OperationFailed):
         *,
         original_error: object | None = None,
         transaction_id: str | None = None,
+        nonce: str | None = None,
     ) -> None:
         super().__init__(message)
         self.original_error = original_error
         self.transaction_id = transaction_id
+        self.nonce = nonce
         if isinstance(original_error, BaseException):
             self.__cause__ = original_error
 

@@ -1,8 +1,9 @@
 """``ExchangeMarkets``: loading O2 markets, mapping symbols to them, and the ccxt ``parse_*``
 methods that build unified structures against a loaded market.
 
-The ``parse_*`` methods look the market's decimals up and hand the fields built by
-:mod:`o2_ccxt.structures` to ccxt's ``safe_*`` helpers.
+The ``parse_*`` methods look the client's market up and build the structure with
+:mod:`o2_ccxt.unified` (the fields of :mod:`o2_ccxt.structures`, finished by ccxt's
+``safe_*`` helpers of this exchange).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from o2_core.models import (
     Trade,
 )
 
-from . import structures
+from . import structures, unified
 from .base import ExchangeCore
 from .errors import ArgumentsRequired, BadSymbol
 from .parse import timestamp_ms
@@ -96,14 +97,11 @@ class ExchangeMarkets(ExchangeCore):
         """Currency codes of every asset of the loaded markets, by asset id."""
         return structures.asset_codes(self._o2_markets.values())
 
-    # --- unified structures ----------------------------------------------------------
+    # --- unified structures (built by o2_ccxt.unified) --------------------------------
 
     def parse_market(self, market: Market) -> Json:
         """A ccxt market structure from an O2 ``Market``."""
-        fields = structures.market_fields(market)
-        cost = fields["limits"]["cost"]
-        cost["min"] = self.parse_number(cost["min"])
-        return cast(Json, self.safe_market_structure(fields))
+        return unified.market(self, market)
 
     def parse_ticker(
         self,
@@ -119,8 +117,7 @@ class ExchangeMarkets(ExchangeCore):
         """
         native = self.native_market(market)
         timestamp = timestamp or timestamp_ms(ticker.timestamp) or self.milliseconds()
-        fields = structures.ticker_fields(ticker, market["symbol"], native, timestamp, top)
-        return cast(Json, self.safe_ticker(fields, market))
+        return unified.ticker(self, ticker, market, native, timestamp, top)
 
     def parse_depth(
         self, depth: DepthSnapshot, market: Json, timestamp: int | None = None
@@ -129,8 +126,7 @@ class ExchangeMarkets(ExchangeCore):
 
         O2 sends no time with a snapshot; ``timestamp`` is when it was received.
         """
-        sides = structures.depth_sides(depth, self.native_market(market))
-        return cast(Json, self.parse_order_book(sides, market["symbol"], timestamp))
+        return unified.order_book(self, depth, market, self.native_market(market), timestamp)
 
     def parse_trade(
         self, trade: Trade, market: Json | None = None, role: str | None = None
@@ -144,22 +140,18 @@ class ExchangeMarkets(ExchangeCore):
                 None for a public trade (shown from the taker's side).
         """
         market = self._market_of(market, trade.market_id, f"trade {trade.trade_id}")
-        native = self.native_market(market)
-        fields = structures.trade_fields(trade, market["symbol"], native, role)
-        return cast(Json, self.safe_trade(fields, market))
+        return unified.trade(self, trade, market, self.native_market(market), role)
 
     def parse_order(self, order: Order, market: Json | None = None) -> Json:
         """A ccxt order from an O2 ``Order``."""
         market = self._market_of(market, order.market_id, f"order {order.order_id}")
-        fields = structures.order_fields(order, market["symbol"], self.native_market(market))
-        return cast(Json, self.safe_order(fields, market))
+        return unified.order(self, order, market, self.native_market(market))
 
     def parse_ohlcv(self, ohlcv: Bar, market: Json | None = None) -> list[Any]:
         """A ccxt candle ``[ms, open, high, low, close, base volume]`` from an O2 ``Bar``."""
         if market is None:
             raise ArgumentsRequired("parse_ohlcv needs the market")
-        timestamp, values = structures.ohlcv_row(ohlcv, self.native_market(market))
-        return [timestamp, *(self.parse_number(value) for value in values)]
+        return unified.ohlcv(self, ohlcv, self.native_market(market))
 
     def parse_balance(self, response: dict[str, Balance]) -> Json:
         """A ccxt balance from O2 balances by symbol.
@@ -167,8 +159,7 @@ class ExchangeMarkets(ExchangeCore):
         ``free`` is ``total_unlocked`` (which already includes the trading account's
         balance), ``used`` is ``total_locked``, ``total`` their exact sum.
         """
-        fields = structures.balance_fields(response, self.asset_decimals())
-        return cast(Json, self.safe_balance(fields))
+        return unified.balance(self, response, self.asset_decimals())
 
 
 __all__ = ["ExchangeMarkets"]

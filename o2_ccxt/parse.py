@@ -6,6 +6,7 @@ numbers); nothing here touches a network or an exchange instance.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -43,11 +44,39 @@ def units(value: int | Decimal | None, decimals: int) -> str | None:
     return text or "0"
 
 
-def timestamp_ms(value: int | None) -> int | None:
-    """Milliseconds from an O2 timestamp in seconds or milliseconds (0/None: unknown)."""
-    if not value:
+def timestamp_ms(value: object) -> int | None:
+    """Milliseconds from an O2 timestamp in seconds or milliseconds (0/None: unknown).
+
+    Integers are what the client's models hold; digit strings and ISO 8601 texts
+    (``"2023-11-14T22:13:20Z"``) are read too, anything else is unknown (None).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isdigit():
+            try:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return int(moment.timestamp() * 1000) or None
+        value = int(text)
+    elif isinstance(value, float) and value == value and abs(value) != float("inf"):
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         return None
     return value * 1000 if value < _MS_THRESHOLD else value
+
+
+def number_or_none(value: object) -> float | None:
+    """A finite number as a float (a number or its text), else None (``""`` included)."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    try:
+        parsed = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return float(parsed) if parsed.is_finite() else None
 
 
 def order_type_info(order_type: Any) -> tuple[str, str | None, bool]:
@@ -124,6 +153,7 @@ def to_info(value: Any) -> Any:
 
 __all__ = [
     "TIMEFRAMES",
+    "number_or_none",
     "order_type_info",
     "timestamp_ms",
     "to_info",

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from o2_core import errors as o2
 from o2_core.inputs import BoundedMarketOrder, LimitOrder
 from o2_core.models import (
     ActionsResponse,
@@ -32,6 +33,7 @@ from .errors import (
     NotSupported,
     O2AmbiguousSubmission,
     OrderNotFound,
+    map_o2_error,
 )
 from .markets import ExchangeMarkets
 from .parse import trader_side
@@ -174,7 +176,6 @@ class ExchangeTrading(ExchangeMarkets):
             native_price = checks.market_order_price(digits, direction, price, options)
             order_type = OrderType.FILL_OR_KILL
         settle_first = checks.settle_first(options)
-        self._session()
         response = self._check_actions(
             await self._submit(
                 lambda: self.o2_client.create_order(
@@ -187,6 +188,7 @@ class ExchangeTrading(ExchangeMarkets):
                     collect_orders=True,
                 ),
                 invalid_input=InvalidOrder,
+                session=True,
             )
         )
         if not response.orders:
@@ -218,9 +220,10 @@ class ExchangeTrading(ExchangeMarkets):
         if not current.is_open:
             state = "canceled" if current.cancel else "closed"
             raise OrderNotFound(f"O2 order {id} is already {state}")
-        self._session()
         self._check_actions(
-            await self._submit(lambda: self.o2_client.cancel_order(id, market=native))
+            await self._submit(
+                lambda: self.o2_client.cancel_order(id, market=native), session=True
+            )
         )
         return self.parse_order(msgspec.structs.replace(current, cancel=True, close=True), market)
 
@@ -234,9 +237,9 @@ class ExchangeTrading(ExchangeMarkets):
             if not open_orders:
                 continue
             native = self.native_market(market)
-            self._session()
             replies = await self._submit(
-                lambda native=native: self.o2_client.cancel_all_orders(native)  # type: ignore[misc]
+                lambda native=native: self.o2_client.cancel_all_orders(native),  # type: ignore[misc]
+                session=True,
             )
             for reply in replies:
                 self._check_actions(reply)
@@ -247,9 +250,8 @@ class ExchangeTrading(ExchangeMarkets):
         self, market: str | Market, params: Json | None = None
     ) -> ActionsResponse:
         """Move a market's filled proceeds back to the trading account."""
-        self._session()
         return self._check_actions(
-            await self._submit(lambda: self.o2_client.settle_balance(market))
+            await self._submit(lambda: self.o2_client.settle_balance(market), session=True)
         )
 
     async def batch_actions(
@@ -279,17 +281,29 @@ class ExchangeTrading(ExchangeMarkets):
         (default: the owner), signed by the owner (``params["signer"]`` or the
         constructor's).
 
-        The amount is truncated to the asset's decimals, never rounded up.
+        The amount is truncated to the asset's decimals, never rounded up. With the
+        markets loaded that happens here; otherwise the amount goes to the client as it
+        is, and only if the client refuses it before signing (more decimals than the
+        asset has) are the markets loaded and the truncated amount sent.
         """
         signer = (params or {}).get("signer") or self._signer()
-        await self.load_markets()
         decimals = self.asset_decimals().get(code)
-        if decimals is None:
-            raise BadRequest(f"unknown O2 currency: {code!r}")
-        exact = checks.truncate(amount, decimals)
-        response = await self._submit(
-            lambda: self.o2_client.withdraw(signer, code, exact, address)
-        )
+        exact = checks.truncate(amount, decimals) if decimals is not None else str(amount)
+        try:
+            response = await self.o2_client.withdraw(signer, code, exact, address)
+        except o2.InvalidInput as refused:  # raised before anything is signed
+            if decimals is not None:
+                raise map_o2_error(refused, "private_submission") from refused
+            await self.load_markets()
+            decimals = self.asset_decimals().get(code)
+            if decimals is None:
+                raise BadRequest(f"unknown O2 currency: {code!r}") from refused
+            exact = checks.truncate(amount, decimals)
+            response = await self._submit(
+                lambda: self.o2_client.withdraw(signer, code, exact, address)
+            )
+        except Exception as err:
+            raise map_o2_error(err, "private_submission") from err
         amount_number = self.parse_number(exact)
         return withdrawal_fields(response, code, amount_number, address, tag, self.milliseconds())
 

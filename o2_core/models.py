@@ -44,6 +44,26 @@ T = TypeVar("T")
 # --- markets -------------------------------------------------------------------------
 
 
+def _accept_text(model: msgspec.Struct, names: tuple[str, ...], kind: type) -> None:
+    """Convert the named fields from text when a model is built by hand.
+
+    o2-sdk's models hold chain integers (and fees) as the wire's text, so code written
+    for it builds them with strings (``Market(min_order="1000000", ...)``); decoding
+    converts already, construction converts here. Anything but text is left as given.
+
+    Raises:
+        ValueError: the text is not a ``kind``.
+    """
+    for name in names:
+        value = getattr(model, name)
+        if isinstance(value, str):
+            try:
+                converted = kind(value.strip())
+            except (ValueError, ArithmeticError):
+                raise ValueError(f"{name} must be {kind.__name__} text, got {value!r}") from None
+            msgspec.structs.force_setattr(model, name, converted)
+
+
 #: An asset's decimals: 10**decimals must fit a u64 (PROTOCOL.md §4).
 Decimals = Annotated[int, msgspec.Meta(ge=0, le=MAX_DECIMALS)]
 #: A chain integer (its u64 upper bound is checked in ``__post_init__``: msgspec bounds
@@ -85,6 +105,8 @@ class Market(Model, frozen=True):
     price_window: U64 = 0
 
     def __post_init__(self) -> None:
+        _accept_text(self, ("maker_fee", "taker_fee"), Decimal)
+        _accept_text(self, ("min_order", "dust", "price_window"), int)
         for name in ("maker_fee", "taker_fee"):
             fee = getattr(self, name)
             if not fee.is_finite() or fee < 0:
@@ -337,6 +359,9 @@ class SessionResponse(Model, frozen=True):
 # --- orders, trades, balances --------------------------------------------------------
 
 
+_ORDER_INTS = ("quantity", "quantity_fill", "price", "price_fill", "timestamp", "desired_quantity")
+
+
 class Order(Model, frozen=True):
     """An order as the exchange reports it. Open while ``close`` is false."""
 
@@ -361,6 +386,9 @@ class Order(Model, frozen=True):
     fills: list[Any] | None = None
     history: list[Any] | None = None
     order_tx_history: list[Any] | None = None
+
+    def __post_init__(self) -> None:
+        _accept_text(self, _ORDER_INTS, int)
 
     @property
     def is_open(self) -> bool:
@@ -416,13 +444,18 @@ class OrderBookBalance(Model, frozen=True):
 class Balance(Model, frozen=True):
     """``GET /v1/balance``: one asset of one account.
 
-    ``total_unlocked`` already includes ``trading_account_balance``.
+    ``total_unlocked`` already includes ``trading_account_balance``. The fields are in
+    o2-sdk's order (``Balance(order_books, total_locked, total_unlocked,
+    trading_account_balance)``).
     """
 
-    trading_account_balance: int = 0
+    order_books: dict[str, OrderBookBalance] = msgspec.field(default_factory=dict)
     total_locked: int = 0
     total_unlocked: int = 0
-    order_books: dict[str, OrderBookBalance] = msgspec.field(default_factory=dict)
+    trading_account_balance: int = 0
+
+    def __post_init__(self) -> None:
+        _accept_text(self, ("total_locked", "total_unlocked", "trading_account_balance"), int)
 
     @property
     def available(self) -> int:

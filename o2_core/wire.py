@@ -148,6 +148,12 @@ class Model(msgspec.Struct, frozen=True):
         except (msgspec.ValidationError, ValueError, TypeError, RecursionError) as err:
             raise ProtocolError(f"cannot build {cls.__name__} from {data!r:.80}: {err}") from err
 
+    @property
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        """The fields by name, a fresh dict (what ``vars()`` of o2-sdk's dataclass
+        models gives; e.g. ``Order(**{**order.__dict__, "price": 0})``)."""
+        return {name: getattr(self, name) for name in self.__struct_fields__}
+
     def to_dict(self) -> dict[str, Any]:
         """The wire form: JSON-ready builtins, wire field names."""
         result: dict[str, Any] = msgspec.to_builtins(self, enc_hook=enc_hook)

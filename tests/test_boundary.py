@@ -70,15 +70,104 @@ def test_no_io_imports(path: Path) -> None:
 
 #: Our adapter packages: they import the core, never the reverse.
 ADAPTERS = frozenset(
-    {"o2_transport_httpx", "o2_transport_aiohttp", "o2_transport_memory", "o2_sim_server"}
+    {"o2_transport_httpx", "o2_transport_aiohttp", "o2_transport_memory", "o2_sim_server",
+     "o2_ccxt"}
 )
+#: Optional dependencies of adapters, never of the core.
+ADAPTER_DEPENDENCIES = frozenset({"ccxt"})
+
+#: The one exception: packages of o2_core that are aliases of an adapter, each with what
+#: it may import and why. Nothing else in o2_core imports them, and ``import o2_core``
+#: does not load them (both checked below).
+ALIASES: dict[str, tuple[frozenset[str], str]] = {
+    "ccxt": (
+        frozenset({"o2_ccxt", "ccxt"}),
+        "o2-sdk's import path o2_sdk.ccxt: a bot's `from o2_sdk.ccxt import O2CCXT` must "
+        "work with only o2_sdk renamed o2_core, so o2_core.ccxt re-exports the adapter "
+        "o2_ccxt (and says which extra to install when ccxt is missing)",
+    ),
+}
+
+
+def _alias_of(path: Path) -> str | None:
+    first = path.relative_to(PACKAGE).parts[0]
+    return first if first in ALIASES else None
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[p.relative_to(PACKAGE).as_posix() for p in SOURCES])
 def test_the_core_imports_no_adapter(path: Path) -> None:
-    adapters = imported_roots(path) & ADAPTERS
+    alias = _alias_of(path)
+    allowed = ALIASES[alias][0] if alias else frozenset()
+    adapters = (imported_roots(path) & (ADAPTERS | ADAPTER_DEPENDENCIES)) - allowed
     relative = path.relative_to(PACKAGE).as_posix()
     assert not adapters, f"o2_core/{relative} imports the adapter(s) {sorted(adapters)}"
+
+
+def test_the_aliases_are_only_aliases() -> None:
+    """Each alias package exists, imports nothing of ours but its adapter and the core,
+    defines nothing (re-exports only), and no other module of o2_core imports it."""
+    for alias, (allowed, why) in ALIASES.items():
+        files = sorted((PACKAGE / alias).rglob("*.py"))
+        assert files, f"o2_core/{alias} is gone: drop it from ALIASES ({why})"
+        for path in files:
+            roots = imported_roots(path)
+            assert roots & allowed, f"{path.name} of o2_core.{alias} re-exports nothing"
+            tree = ast.parse(path.read_text())
+            defined = [n.name for n in tree.body if isinstance(
+                n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+            assert not defined, f"o2_core/{alias}/{path.name} defines {defined}: alias only"
+    for path in SOURCES:
+        if _alias_of(path) is None:
+            text = path.read_text()
+            for alias in ALIASES:
+                assert f"o2_core.{alias}" not in text and f"from .{alias}" not in text \
+                    and f"from . import {alias}" not in text, (
+                        f"o2_core/{path.relative_to(PACKAGE)} refers to o2_core.{alias}")
+
+
+_BLOCK_CCXT = """
+import importlib.abc, json, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split('.')[0] == 'ccxt':
+            raise ModuleNotFoundError("No module named 'ccxt'", name='ccxt')
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_the_core_loads_without_ccxt_and_never_loads_it() -> None:
+    """Every module of o2_core but the aliases imports with ccxt missing, and none loads
+    ccxt or an adapter."""
+    modules = sorted(
+        ".".join(("o2_core", *p.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(
+            ".__init__")
+        for p in SOURCES if _alias_of(p) is None
+    )
+    code = _BLOCK_CCXT + (
+        f"import importlib\nfor m in {modules!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent)
+    loaded = {name.split(".")[0] for name in json.loads(out.stdout)}
+    assert len(modules) > 50 and "o2_core" in loaded
+    assert not loaded & (ADAPTERS | ADAPTER_DEPENDENCIES)
+    assert not any(name.startswith("o2_core.ccxt") for name in json.loads(out.stdout))
+
+
+def test_the_ccxt_alias_without_ccxt_names_the_extra() -> None:
+    code = _BLOCK_CCXT + (
+        "try:\n    import o2_core.ccxt.parsers\nexcept ImportError as err:\n"
+        "    print(json.dumps([type(err).__name__, str(err), err.name]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent)
+    kind, message, name = json.loads(out.stdout)
+    assert kind == "ImportError" and name == "ccxt"
+    assert "pip install 'o2-sansio[ccxt]'" in message
+    extras = (PACKAGE.parent / "pyproject.toml").read_text()
+    assert '\nccxt = ["ccxt' in extras  # the extra the message names exists
 
 
 def test_the_checker_sees_imports(tmp_path: Path) -> None:

@@ -22,10 +22,9 @@ import pytest
 o2_sdk = pytest.importorskip("o2_sdk")
 OFFICIAL_ROOT = Path(inspect.getfile(o2_sdk)).parent
 
-#: Official subpackages whose counterpart is not an ``o2_core`` module.
-OTHER_HOMES = {
-    "o2_sdk.ccxt": "our ccxt adapter is the separate package o2_ccxt (tests/ccxt)",
-}
+#: Official subpackages whose counterpart is not an ``o2_core`` module (none: our ccxt
+#: adapter is the package o2_ccxt, and o2_core.ccxt is its alias under o2-sdk's path).
+OTHER_HOMES: dict[str, str] = {}
 
 #: Names left out, each with why. Keep it small: everything else must resolve.
 EXCLUDED: dict[tuple[str, str], str] = {
@@ -35,6 +34,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     **{(module, "logger"): "a module's logging handle" for module in (
         "o2_sdk.api", "o2_sdk.client", "o2_sdk.crypto", "o2_sdk.websocket",
     )},
+    ("o2_sdk.ccxt.exchange", "T"): "a module's TypeVar, a typing helper",
 }
 
 
@@ -83,7 +83,9 @@ def test_the_official_package_is_the_one_we_promise() -> None:
 
     assert version("o2-sdk") == "0.5.0"
     assert {"o2_sdk", "o2_sdk.api", "o2_sdk.client", "o2_sdk.crypto", "o2_sdk.encoding",
-            "o2_sdk.errors", "o2_sdk.models", "o2_sdk.websocket", "o2_sdk.bridge"} <= set(MODULES)
+            "o2_sdk.errors", "o2_sdk.models", "o2_sdk.websocket", "o2_sdk.bridge",
+            "o2_sdk.ccxt", "o2_sdk.ccxt.errors", "o2_sdk.ccxt.exchange", "o2_sdk.ccxt.parsers",
+            "o2_sdk.ccxt.types"} <= set(MODULES)
     assert public_names("o2_sdk") == set(o2_sdk.__all__) and len(o2_sdk.__all__) == 148
 
 
@@ -126,7 +128,10 @@ def _ours(dotted: str) -> str:
     return "o2_core" + dotted.removeprefix("o2_sdk")
 
 
-@pytest.mark.parametrize("official", ["o2_sdk.api.O2Api", "o2_sdk.websocket.O2WebSocket"])
+@pytest.mark.parametrize(
+    "official",
+    ["o2_sdk.api.O2Api", "o2_sdk.websocket.O2WebSocket", "o2_sdk.ccxt.exchange.O2CCXT"],
+)
 def test_the_low_level_classes_have_every_official_method(official: str) -> None:
     """Their public methods too, with the official parameter names, in order (ours may
     add parameters after them)."""
@@ -152,3 +157,21 @@ def test_same_names_mean_the_same_things_at_the_top_level() -> None:
             assert callable(ours), name
         elif isinstance(theirs, (int, str, bytes)):  # constants: the same values
             assert ours == theirs, name
+
+
+def test_the_ccxt_names_are_our_adapter_s() -> None:
+    """``o2_core.ccxt`` adds nothing of its own: each official ccxt name is the object
+    of the same name in o2_ccxt, and every error class is ccxt's (or ours, derived)."""
+    import ccxt  # type: ignore[import-untyped]
+    import o2_sdk.ccxt
+
+    import o2_ccxt
+    import o2_core.ccxt
+
+    for name in o2_sdk.ccxt.__all__:
+        ours = getattr(o2_core.ccxt, name)
+        assert ours is getattr(o2_ccxt, name), name
+        theirs = getattr(o2_sdk.ccxt, name)
+        if inspect.isclass(theirs) and issubclass(theirs, ccxt.BaseError):
+            assert ours is theirs or name == "O2AmbiguousSubmission", name
+            assert issubclass(ours, theirs.__mro__[1]), name  # the same ccxt base class

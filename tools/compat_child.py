@@ -65,6 +65,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 __all__ = [
     "anyio_backend",
     "pytest_collection_modifyitems",
+    "pytest_collectreport",
     "pytest_configure",
     "pytest_runtest_logreport",
     "pytest_sessionfinish",
@@ -193,6 +194,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     entry["outcome"] = "error" if report.when != "call" and report.failed else report.outcome
     entry["when"] = report.when
     entry["message"] = _crash_message(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A file that cannot even be collected (e.g. an import fails): one ``error``
+    outcome under the file's node id, with the error's last line."""
+    if not report.failed:
+        return
+    text = str(report.longrepr)
+    errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    _outcomes[report.nodeid] = {"outcome": "error", "when": "collect", "duration": 0.0,
+                                "message": errors[-1] if errors else text[-2000:]}
 
 
 def _crash_message(report: pytest.TestReport) -> str:

@@ -33,14 +33,16 @@ from o2_ccxt import (
     InvalidOrder,
     O2AmbiguousSubmission,
 )
-from o2_core import O2Client, OrderSide, OrderType
+from o2_core import O2Client, OrderSide, OrderType, SessionInfo
 from o2_core.models import (
     Balance,
     Bar,
     DepthLevel,
     DepthSnapshot,
+    MarketActionGroup,
     MarketTicker,
     Order,
+    SettleBalanceRequestAction,
     Trade,
     decode,
 )
@@ -313,3 +315,38 @@ def _root() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parents[2])
+
+
+
+async def test_the_official_session_restore_steps(make_exchange: Any) -> None:
+    """The steps of o2-sdk's test_adapter_owned_account_session_restore_settle_and_batch
+    (tests/ccxt/test_integration.py). Its last step makes the expired session with
+    ``dataclasses.replace(session, session_expiry=...)``, which our SessionInfo (not a
+    dataclass) refuses; here that copy is built with ``SessionInfo(...)``."""
+    exchange = make_exchange()
+    setup = await exchange.setup_account()
+    markets = await exchange.fetch_markets()
+    session = await exchange.create_session([markets[0]["symbol"]], 1)
+    assert session.trade_account_id == setup.trade_account_id
+    assert exchange.o2_client.session is session
+    assert (await exchange.fetch_balance())["total"] is not None
+    assert (await exchange.settle_balance(markets[0]["symbol"])).success is True
+    batch = await exchange.batch_actions(
+        [MarketActionGroup(market=markets[0]["symbol"], actions=[SettleBalanceRequestAction()])]
+    )
+    assert batch.success is True
+
+    restored = make_exchange({"signer": exchange._signer()})
+    restored.restore_session(session)
+    assert restored.o2_client.session is session
+    assert (await restored.settle_balance(markets[0]["symbol"])).success is True
+    with pytest.raises(ccxt.ExchangeError):  # a market outside the session
+        await restored.settle_balance(markets[1]["symbol"])
+    expired = SessionInfo(
+        session.session_id, session.trade_account_id, session.contract_ids,
+        str(int(time.time()) - 1), session.session_private_key, session.owner_address,
+        session.nonce, session.nonce_manager,
+    )
+    restored.restore_session(expired)
+    with pytest.raises(ccxt.AuthenticationError):
+        await restored.settle_balance(markets[0]["symbol"])

@@ -477,6 +477,32 @@ async def test_withdraw_moves_exact_amounts(make_exchange: MakeExchange, sim: Ex
         await unsigned.withdraw("fUSDC", 1, None)
 
 
+async def test_withdraw_before_the_markets_are_loaded(
+    make_exchange: MakeExchange, sim: Exchange
+) -> None:
+    """The amount goes to the client as given; only when the client refuses it before
+    signing (more decimals than the asset has) are the markets loaded and the amount
+    truncated, then sent once."""
+    owner = await trader(make_exchange())
+    fresh = make_exchange({"signer": owner._signer()})  # another client, nothing loaded
+    calls: list[Any] = []
+    withdraw = fresh.o2_client.withdraw
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])
+        return await withdraw(*args, **kwargs)
+
+    fresh.o2_client.withdraw = spy  # type: ignore[method-assign]
+    address = owner._signer().b256_address
+    plain = await fresh.withdraw("fUSDC", 2, address)
+    assert (calls, fresh.markets, plain["amount"]) == (["2"], None, 2)
+    noisy = await fresh.withdraw("fUSDC", 0.1 + 0.2, address)  # 0.30000000000000004
+    assert calls[1:] == ["0.30000000000000004", "0.3"] and noisy["amount"] == 0.3
+    assert fresh.markets is not None
+    usdc = next(i for i, asset in sim.assets.items() if asset.symbol == "fUSDC")
+    assert {k.lower(): v for k, v in sim.wallets.items()}[address.lower()][usdc] == 2_300_000
+
+
 async def test_session_lifecycle_settle_and_batch(
     make_exchange: MakeExchange, sim: Exchange
 ) -> None:

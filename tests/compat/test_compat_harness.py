@@ -184,6 +184,40 @@ def test_rewrite_tree_rewrites_python_files_and_copies_the_rest(
     )
 
 
+def test_the_ccxt_tree_puts_the_fixtures_where_the_official_tests_look(
+    compat: ModuleType, work: Path
+) -> None:
+    """tests/ccxt of the sdist reads ``Path(test).parents[4] / "fixtures" / "ccxt"``."""
+    wanted = sorted(p.relative_to(compat.CCXT_FIXTURES)
+                    for p in compat.CCXT_FIXTURES.rglob("*.json"))
+    assert len(wanted) == 16
+    for sdk in (compat.OFFICIAL, compat.OURS):
+        root = compat.prepare_ccxt_tree(work, sdk)
+        test = root / "tests" / "ccxt" / "test_parsers.py"
+        assert (root / "tests" / "conftest.py").read_text() == compat.CONFTEST
+        fixtures = test.resolve().parents[4] / "fixtures" / "ccxt"
+        assert fixtures.is_relative_to(work.resolve())
+        assert sorted(p.relative_to(fixtures) for p in fixtures.rglob("*.json")) == wanted
+        imports = "from o2_sdk.ccxt.parsers import" if sdk == compat.OFFICIAL else (
+            "from o2_core.ccxt.parsers import")
+        assert imports in test.read_text()
+
+
+def test_a_file_that_cannot_be_collected_is_one_error(
+    compat: ModuleType, tmp_path: Path
+) -> None:
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "conftest.py").write_text(compat.CONFTEST)
+    (tests / "test_broken.py").write_text("import no_such_module_here\n")
+    (tests / "test_fine.py").write_text("def test_fine():\n    pass\n")
+    results = compat.run_pytest(tmp_path, None, compat.OFFICIAL, ["tests"])
+    assert results["tests/test_fine.py::test_fine"]["outcome"] == "passed"
+    broken = results["tests/test_broken.py"]
+    assert (broken["outcome"], broken["when"]) == ("error", "collect")
+    assert "No module named 'no_such_module_here'" in broken["message"]
+
+
 # --- fetching the sdist ------------------------------------------------------------------
 
 
@@ -302,16 +336,20 @@ def test_the_official_docs_blocks_and_what_is_run(compat: ModuleType, sdist_root
     for block in blocks:
         kinds[block.kind] = kinds.get(block.kind, 0) + 1
     # The 0.5.0 docs: 70 blocks in the user pages and guides; what each is, pinned.
-    assert kinds == {"program": 3, "definition": 3, "snippet": 29, "bounded": 8,
-                     "not-runnable": 20, "text": 7}
+    assert kinds == {"program": 4, "definition": 3, "snippet": 29, "bounded": 8,
+                     "not-runnable": 19, "text": 7}
     by_id = {b.id: b for b in blocks}
     assert by_id["guides/trading.rst:148"].kind == "bounded"
     assert by_id["guides/websocket_streams.rst:104"].carried_imports == []
     assert "import time" in by_id["guides/trading.rst:94"].carried_imports
     assert by_id["guides/trading.rst:34"].carried_imports == [
         "from o2_sdk import OrderSide, OrderType, LimitOrder, BoundedMarketOrder"]
-    assert by_id["guides/ccxt_compatibility.rst:28"].reason == (
-        "needs the environment variable 'O2_PRIVATE_KEY'")
+    # O2_PRIVATE_KEY is set by the harness (a fresh owner key); other variables are not
+    assert by_id["guides/ccxt_compatibility.rst:28"].kind == "program"
+    assert by_id["guides/error_handling.rst:195"].reason == (
+        "trades the mainnet market 'FUEL/USDC'")
+    assert compat.classify(compat.DocBlock("p.rst", 1, "python", 'os.environ["HOME"]\n'),
+                           {"os"}) == ("not-runnable", "needs the environment variable 'HOME'")
     ours = compat.rewrite_block(by_id["guides/trading.rst:34"])
     assert ours.carried_imports == [
         "from o2_core import OrderSide, OrderType, LimitOrder, BoundedMarketOrder"]

@@ -79,6 +79,106 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_ours(
     assert set(_outcomes(results)) == INTEGRATION_TESTS - set(INTEGRATION_NOT_YET)
 
 
+# --- tests/ccxt ----------------------------------------------------------------------
+
+#: Every test of the sdist's ccxt unit files (node ids under tests/ccxt/). They mock the
+#: client; test_parsers.py and one test of test_errors.py read the shared fixtures
+#: (tests/compat/fixtures, which the sdist does not ship).
+CCXT_UNIT_TESTS = {
+    "test_errors.py::test_maps_official_ccxt_error_categories",
+    "test_errors.py::test_matches_shared_cross_language_error_contract",
+    "test_errors.py::test_maps_direct_order_and_balance_rejections",
+    "test_errors.py::test_private_network_failure_is_ambiguous",
+    "test_errors.py::test_wrapped_transport_failures_remain_ambiguous[response lost-None]",
+    "test_errors.py::test_wrapped_transport_failures_remain_ambiguous"
+    "[Cannot connect to host api.testnet.o2.app-None]",
+    "test_errors.py::test_wrapped_transport_failures_remain_ambiguous[O2 request failed-cause2]",
+    "test_errors.py::test_wrapped_transport_failures_remain_ambiguous[O2 request failed-cause3]",
+    "test_errors.py::test_wrapped_transport_failure_on_read_is_network_error",
+    "test_exchange.py::test_is_official_async_exchange_and_loads_markets",
+    "test_exchange.py::test_excludes_private_books_without_public_asset_symbols",
+    "test_exchange.py::test_market_data_and_balance_mapping",
+    "test_exchange.py::test_limit_and_bounded_market_orders",
+    "test_exchange.py::test_order_inputs_use_ccxt_precision_and_directional_market_bounds",
+    "test_exchange.py::test_submission_fault_is_not_retried",
+    "test_exchange.py::test_wrapped_submission_fault_is_ambiguous_and_not_retried",
+    "test_exchange.py::test_mined_revert_is_definitive_not_ambiguous",
+    "test_exchange.py::test_withdrawal_result_is_json_serializable",
+    "test_exchange.py::test_core_import_does_not_load_ccxt",
+    "test_parsers.py::test_normalizes_market_metadata",
+    "test_parsers.py::test_normalizes_public_and_account_trades",
+    "test_parsers.py::test_normalizes_public_and_private_objects",
+}
+#: Per SDK, the unit tests that fail, each with the reason (checked: exactly these fail).
+CCXT_UNIT_NOT_YET: dict[str, dict[str, str]] = {
+    "official": {},
+    "ours": {
+        "test_errors.py::test_matches_shared_cross_language_error_contract": (
+            "deliberate: the contract compares class names exactly; ours raises ccxt's "
+            "OrderNotFillable (Fill-or-Kill not filled) and OrderImmediatelyFillable "
+            "(PostOnly would cross), both subclasses of the InvalidOrder it names, so "
+            "`except InvalidOrder` holds (tests/ccxt/test_ccxt_errors.py)"),
+        "test_parsers.py::test_normalizes_public_and_private_objects": (
+            "deliberate: its raw ticker and bar are human decimals (last_price '1.5', a "
+            "bar low of '0.5' with time/volume); ours reads the ticker and the bars as "
+            "chain integers scaled by the market (PROTOCOL.md §5, what o2-sim serves), "
+            "so parse_ticker refuses '1.4' as a chain integer. Its book, balance and "
+            "order parts pass (tests/ccxt/test_ccxt_parsers.py)"),
+    },
+}
+
+#: Every test of tests/ccxt/test_integration.py (testnet), run against o2-sim.
+CCXT_INTEGRATION_TESTS = {
+    "test_integration.py::test_all_supported_read_methods_across_testnet_markets",
+    "test_integration.py::test_limit_create_fetch_cancel_lifecycle",
+    "test_integration.py::test_bounded_market_and_explicit_fok_limits_on_both_sides",
+    "test_integration.py::test_definitive_testnet_order_rejections_are_not_retried",
+    "test_integration.py::test_adapter_owned_account_session_restore_settle_and_batch",
+}
+CCXT_INTEGRATION_NOT_YET: dict[str, dict[str, str]] = {
+    "official": {
+        "test_integration.py::test_definitive_testnet_order_rejections_are_not_retried": (
+            "not an o2_core gap: o2-sim reverts a sell beyond the balance with "
+            "OrderCreationError::InvalidInputAmount, which o2-sdk maps to InvalidOrder "
+            "(the test expects InsufficientFunds; ours maps InvalidInputAmount to "
+            "InsufficientFunds and passes). Testnet must answer otherwise; see TRIAGE.md"),
+    },
+    "ours": {
+        "test_integration.py::test_adapter_owned_account_session_restore_settle_and_batch": (
+            "its last step builds an expired session with dataclasses.replace(session, "
+            "...); our SessionInfo is a class (slots, validated, key kept out of repr), "
+            "not a dataclass. Everything before it passes; the expired-session error is "
+            "tested in tests/ccxt/test_ccxt_official.py"),
+    },
+}
+
+
+def _ccxt_failures(results: dict[str, dict[str, object]]) -> dict[str, str]:
+    return {nodeid.removeprefix("tests/ccxt/"): f"{r['outcome']}: {r['message']}"
+            for nodeid, r in results.items() if r["outcome"] != "passed"}
+
+
+@pytest.mark.parametrize("sdk", ["official", "ours"])
+def test_the_official_ccxt_unit_tests(compat: ModuleType, work: Path, sdk: str) -> None:
+    """tests/ccxt/test_{errors,exchange,parsers}.py: all pass but CCXT_UNIT_NOT_YET."""
+    results = compat.run_ccxt_units(work, compat.SDKS[sdk])
+    assert {n.removeprefix("tests/ccxt/") for n in results} == CCXT_UNIT_TESTS
+    failed = _ccxt_failures(results)
+    assert set(failed) == set(CCXT_UNIT_NOT_YET[sdk]), failed
+
+
+@pytest.mark.parametrize("sdk", ["official", "ours"])
+def test_the_official_ccxt_integration_tests_on_o2_sim(
+    compat: ModuleType, work: Path, sdk: str
+) -> None:
+    """tests/ccxt/test_integration.py against o2-sim: all pass but
+    CCXT_INTEGRATION_NOT_YET (none is skipped: its wallets exist and are funded)."""
+    results = compat.run_ccxt_integration(work, compat.SDKS[sdk])
+    assert {n.removeprefix("tests/ccxt/") for n in results} == CCXT_INTEGRATION_TESTS
+    failed = _ccxt_failures(results)
+    assert set(failed) == set(CCXT_INTEGRATION_NOT_YET[sdk]), failed
+
+
 # --- examples/ -----------------------------------------------------------------------
 
 #: (sdk, run) pairs of ``compat.EXAMPLES`` that trade and stop cleanly today; the official
@@ -139,10 +239,11 @@ DOCS_NOT_YET = {
 def test_the_docs_code_runs_on_o2_sim_with_ours(
     compat: ModuleType, work: Path, sdist_root: Path
 ) -> None:
-    """Every runnable code block of the docs (43 of the 63 Python ones), minus DOCS_NOT_YET."""
+    """Every runnable code block of the docs (44 of the 63 Python ones, the ccxt guide's
+    program included), minus DOCS_NOT_YET."""
     blocks = compat.classified_blocks(sdist_root)
     runnable = {b.id for b in blocks if b.kind in ("program", "snippet", "bounded", "definition")}
-    assert len(runnable) == 43
+    assert len(runnable) == 44
     wanted = runnable - set(DOCS_NOT_YET)
     _, results = compat.run_docs(work, compat.OURS, only=wanted)
     assert "<context>" not in results, results.get("<context>")
