@@ -96,6 +96,9 @@ class ParallelNonce:
     def encode(self) -> int:
         """The packed U256.
 
+        Returns:
+            The fields packed as the contract reads them.
+
         Raises:
             ParallelNonceError: a field out of range (``timestamp`` is masked to u32, only
                 a negative one is refused), so that a field never bleeds into its neighbour.
@@ -124,7 +127,14 @@ class ParallelNonce:
         )
 
     def to_bytes(self) -> bytes:
-        """The packed value as 32 big-endian bytes (its form inside signed payloads)."""
+        """The packed value as 32 big-endian bytes (its form inside signed payloads).
+
+        Returns:
+            32 bytes.
+
+        Raises:
+            ParallelNonceError: a field out of range.
+        """
         return self.encode().to_bytes(32, "big")
 
     @property
@@ -136,9 +146,15 @@ class ParallelNonce:
     def decode(nonce: int) -> ParallelNonce:
         """The fields of a packed nonce; refuses any value :meth:`encode` cannot produce.
 
+        Args:
+            nonce: the packed U256.
+
+        Returns:
+            The nonce's fields.
+
         Raises:
-            ParallelNonceError: reserved bits set (also any negative or > 256-bit value),
-                a bitmap position >= 128, or a lane > 4.
+            ParallelNonceError: not an int, reserved bits set (also any negative or
+                > 256-bit value), a bitmap position >= 128, or a lane > 4.
         """
         nonce = _int(nonce, "a packed parallel nonce")
         if nonce >> _RESERVED_SHIFT != 0:
@@ -158,7 +174,17 @@ class ParallelNonce:
 
     @staticmethod
     def parse(value: str | int) -> ParallelNonce:
-        """:meth:`decode` of the wire form (a decimal string) or of the packed integer."""
+        """:meth:`decode` of the wire form (a decimal string) or of the packed integer.
+
+        Args:
+            value: a decimal string or the packed integer.
+
+        Returns:
+            The nonce's fields.
+
+        Raises:
+            ParallelNonceError: not a decimal string, or not a value :meth:`encode` makes.
+        """
         if isinstance(value, str):
             text = value.strip()
             if not text.isascii() or not text.isdigit():
@@ -168,7 +194,17 @@ class ParallelNonce:
 
 
 def check_lane(nonce_session_id: Any) -> int:
-    """``nonce_session_id`` checked to be a lane 0..4 (validate before anything is sent)."""
+    """``nonce_session_id`` checked to be a lane 0..4 (validate before anything is sent).
+
+    Args:
+        nonce_session_id: the lane.
+
+    Returns:
+        The lane.
+
+    Raises:
+        ParallelNonceError: not an int in 0..4.
+    """
     lane = _int(nonce_session_id, "nonce_session_id")
     if not 0 <= lane <= MAX_NONCE_SESSION_ID:
         raise ParallelNonceError(
@@ -221,6 +257,12 @@ class WindowResponse:
     def from_dict(data: Mapping[str, Any]) -> WindowResponse:
         """Parse the reply's JSON object; values are decimal strings or JSON integers.
 
+        Args:
+            data: the decoded JSON object.
+
+        Returns:
+            The window.
+
         Raises:
             ProtocolError: a missing key, a value that is not a non-negative integer, a
                 bitmap wider than 128 bits.
@@ -246,7 +288,14 @@ class WindowResponse:
             raise ProtocolError(f"malformed window reply: {exc!r}") from exc
 
     def effective_bitmap(self, word: int) -> int:
-        """The consumed bits of ``word``; 0 when its slot is absent or holds another word."""
+        """The consumed bits of ``word`` as this window shows them.
+
+        Args:
+            word: a word position.
+
+        Returns:
+            Its bitmap; 0 when its slot is absent or holds another word.
+        """
         if not self.slots:
             return 0
         index = word % NONCE_SESSION_SLIDING_WINDOW_SIZE
@@ -260,6 +309,9 @@ class WindowResponse:
 
         Not the first hole: a hole may belong to an earlier run of this lane whose later
         positions already landed, so starting inside it could mint used nonces.
+
+        Returns:
+            Where to seat a cursor; ``(base, 0)`` for an empty window.
 
         Raises:
             ParallelNonceWindowFull: the top word (``base + 7``) is fully consumed.
@@ -312,6 +364,13 @@ class ParallelNonceIssuer:
     cursor's slot and advances it by one bit (rolling into the next word); the cursor never
     moves backwards except by :meth:`seat`, and is not bounded by the window top (running
     past it earns an "out of window" rejection, healed by a resync).
+
+    Args:
+        nonce_session_id: the lane, 0..4.
+        ttl_secs: seconds each issued nonce stays valid (not negative).
+
+    Raises:
+        ParallelNonceError: a lane outside 0..4 or a negative TTL.
     """
 
     __slots__ = ("_bit", "_generation", "_lane", "_ttl", "_word")
@@ -352,7 +411,18 @@ class ParallelNonceIssuer:
         return self._generation
 
     def next(self, now: float) -> ParallelNonce:
-        """Issue the cursor's slot, expiring at ``int(now) + ttl_secs``, and advance."""
+        """Issue the cursor's slot and advance the cursor.
+
+        Args:
+            now: unix time in seconds; the nonce expires at ``int(now) + ttl_secs``.
+
+        Returns:
+            The issued nonce.
+
+        Raises:
+            NonceStateError: not seated yet.
+            ParallelNonceError: the cursor or the time cannot be packed.
+        """
         if not self._generation:
             raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
         nonce = ParallelNonce(self._lane, int(now) + self._ttl, self._word, self._bit)
@@ -365,11 +435,28 @@ class ParallelNonceIssuer:
         return nonce
 
     def next_nonce(self, now: float) -> int:
-        """:meth:`next`, packed."""
+        """:meth:`next`, packed.
+
+        Args:
+            now: unix time in seconds.
+
+        Returns:
+            The packed U256.
+
+        Raises:
+            NonceStateError: not seated yet.
+        """
         return self.next(now).encode()
 
     def is_current(self, seen_generation: int) -> bool:
-        """True when no seat has happened since ``seen_generation`` was read."""
+        """Whether no seat has happened since ``seen_generation`` was read.
+
+        Args:
+            seen_generation: a :attr:`generation` read earlier.
+
+        Returns:
+            True when it is still the current generation.
+        """
         return seen_generation == self._generation
 
     def seat(self, window: WindowResponse, seen_generation: int | None = None) -> bool:
@@ -486,12 +573,23 @@ class ParallelNonceManager:
             return self._issuer.generation
 
     def next_nonce(self) -> int:
-        """Issue the next parallel nonce (packed U256). Thread-safe, no I/O."""
+        """Issue the next parallel nonce. Thread-safe, no I/O.
+
+        Returns:
+            The packed U256.
+
+        Raises:
+            NonceStateError: :meth:`init` has not seated the issuer yet.
+        """
         with self._lock:
             return self._issuer.next_nonce(self._clock())
 
     async def init(self) -> None:
-        """Fetch the window and seat the cursor (a resync that no concurrent one preempts)."""
+        """Fetch the window and seat the cursor (a resync that no concurrent one preempts).
+
+        Raises:
+            ParallelNonceWindowFull: the lane's window is full.
+        """
         await self.resync_from_chain()
 
     async def resync_from_chain(self, seen_generation: int | None = None) -> bool:
@@ -535,27 +633,53 @@ SESSION_ERROR_MARKERS = ("Invalid session address", "Expired session")
 
 
 def is_parallel_nonce_out_of_window(error: Any) -> bool:
-    """Refused at validation as out of the window or expired: nothing executed, so a resync
-    and one retry with a fresh nonce are safe. The on-chain ``WordPosOutOfWindow`` and
-    ``Expired`` do not count (a reverted transaction consumed gas and may have run)."""
+    """Whether the API refused a parallel nonce, at validation, as out of the window or
+    expired.
+
+    Nothing executed, so a resync and one retry with a fresh nonce are safe. The
+    on-chain ``WordPosOutOfWindow`` and ``Expired`` do not count (a reverted transaction
+    consumed gas and may have run).
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for those two rejections.
+    """
     text = error_text(error)
     return any(marker in text for marker in PARALLEL_NONCE_RETRYABLE_REASONS)
 
 
 def is_parallel_nonce_already_used(error: Any) -> bool:
-    """The slot was already consumed, reported by the API or by the contract
-    (``AlreadyUsed`` logged). Never retry: a submission that landed but lost its reply
-    looks exactly like this; heal the cursor (resync) and let the caller decide."""
+    """Whether the slot was already consumed, as the API or the contract (``AlreadyUsed``
+    logged) reports it.
+
+    Never retry: a submission that landed but lost its reply looks exactly like this;
+    heal the cursor (resync) and let the caller decide.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for an "already used" rejection.
+    """
     if PARALLEL_NONCE_ALREADY_USED_REASON in error_text(error):
         return True
     return is_onchain_already_used(error)
 
 
 def is_nonce_rejection(error: Any) -> bool:
-    """The nonce was refused, for any reason, by the API or the contract, on either track.
+    """Whether the nonce was refused, for any reason, by the API or the contract, on either
+    track.
 
     For "is my session dead?" (no: a nonce problem). Not for "may I retry?": use
     :func:`is_parallel_nonce_out_of_window` and :func:`is_parallel_nonce_already_used`.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for any nonce rejection.
     """
     text = error_text(error)
     if PARALLEL_NONCE_REJECTION_PREFIX in text or NONCE_TOO_LOW_MARKER in text:
@@ -564,13 +688,28 @@ def is_nonce_rejection(error: Any) -> bool:
 
 
 def is_nonce_too_low(error: Any) -> bool:
-    """The sequential track's "nonce in the request is less than ..." conflict: re-read it."""
+    """Whether it is the sequential track's "nonce in the request is less than ..."
+    conflict (re-read the nonce).
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for that conflict.
+    """
     return NONCE_TOO_LOW_MARKER in error_text(error)
 
 
 def is_session_error(error: Any) -> bool:
-    """The account rejected the session itself (replaced or expired): create a new one;
-    resyncing nonces would only burn slots."""
+    """Whether the account rejected the session itself (replaced or expired): create a new
+    one; resyncing nonces would only burn slots.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for a rejected session.
+    """
     text = error_text(error)
     return any(marker in text for marker in SESSION_ERROR_MARKERS)
 

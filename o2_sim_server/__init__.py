@@ -39,11 +39,19 @@ __all__ = ["SimServer", "main"]
 
 
 class SimServer:
-    """The exchange served on ``host:port`` (port 0 = an ephemeral port).
+    """The exchange served on ``host:port`` over real HTTP and WebSocket.
 
-    Use as a context manager, or call :meth:`start` / :meth:`stop`. ``evict_grace`` is
-    how long (seconds) a WebSocket client evicted for not reading, or being closed, has
-    to complete the close handshake before its socket is aborted.
+    Use as a context manager, or call :meth:`start` / :meth:`stop`.
+
+    Args:
+        exchange: the exchange to serve (default: a new one from ``config`` or ``seed``).
+        host: the address to listen on.
+        port: the port (0: an ephemeral one; :attr:`port` holds the real one once started).
+        seed: the seed of a new exchange's default configuration.
+        config: the configuration of a new exchange.
+        clock: unix time in seconds, for a new exchange.
+        evict_grace: seconds a WebSocket client evicted for not reading, or being closed,
+            has to complete the close handshake before its socket is aborted.
     """
 
     def __init__(
@@ -94,14 +102,25 @@ class SimServer:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Exchange]:
-        """The exchange, held under the server's lock."""
+        """The exchange, held under the server's lock (inspect or script it from your thread).
+
+        Yields:
+            The exchange.
+        """
         with self.lock:
             yield self.exchange
 
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> SimServer:
-        """Start serving in a background thread; returns once the socket listens."""
+        """Start serving in a background thread; returns once the socket listens.
+
+        Returns:
+            This server (started once; a second call does nothing).
+
+        Raises:
+            RuntimeError: the server failed to start.
+        """
         if self._thread is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -305,7 +324,13 @@ class SimServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``o2-sim``: serve the local exchange until interrupted."""
+    """``o2-sim``: serve the local exchange until interrupted.
+
+    Args:
+        argv: the command line arguments (default: ``sys.argv[1:]``): ``--host``,
+            ``--port`` (0 picks a free port), ``--seed``, ``--whitelist``,
+            ``--faucet-cooldown``, ``--history``, ``--ws-backlog``.
+    """
     parser = argparse.ArgumentParser(prog="o2-sim", description="Serve the local O2 exchange.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
