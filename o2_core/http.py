@@ -27,9 +27,13 @@ JSON_HEADERS: tuple[tuple[str, str], ...] = (
 )
 GET_HEADERS: tuple[tuple[str, str], ...] = (("accept", "application/json"),)
 
+#: The most trades one request returns.
 MAX_TRADES = 50
+#: The most orders one request returns.
 MAX_ORDERS = 200
+#: The most bars one request may span.
 MAX_BARS = 5000
+#: The bar widths ``/v1/bars`` knows.
 BAR_RESOLUTIONS = frozenset(
     [
         "1s",

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from .errors import InvalidInput, OrderRuleError
 
 U64_MAX = 2**64 - 1
-#: The most decimals an asset can have: 10**19 is the largest power of ten in a u64.
+#: The most decimals an asset can have (10**19 is the largest power of ten in a u64).
 MAX_DECIMALS = 19
 
 
@@ -31,7 +31,7 @@ class ChainInt:
 
 
 NumericInput = str | int | float | Decimal | ChainInt
-"""What price and quantity arguments accept: human units, or a raw :class:`ChainInt`."""
+"""What price and quantity arguments accept (human units, or a raw :class:`ChainInt`)."""
 
 
 

@@ -624,11 +624,12 @@ class ParallelNonceManager:
 PARALLEL_NONCE_REJECTION_PREFIX = "Parallel nonce is not usable"
 #: API reasons proving nothing executed (a fresh nonce may be tried once after a resync).
 PARALLEL_NONCE_RETRYABLE_REASONS = ("word position out of sliding window", "nonce expired")
-#: API reason for a consumed slot: ambiguous (the submission may have landed). Never retry.
+#: API reason for a consumed slot, which is ambiguous (the submission may have landed).
+#: Never retry.
 PARALLEL_NONCE_ALREADY_USED_REASON = "nonce already used"
 #: The sequential track's stale-nonce rejection.
 NONCE_TOO_LOW_MARKER = "Nonce in the request"
-#: The session itself was rejected (one session per account: another one replaced it).
+#: The session itself was rejected (one session per account; another one replaced it).
 SESSION_ERROR_MARKERS = ("Invalid session address", "Expired session")
 
 

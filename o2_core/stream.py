@@ -99,7 +99,7 @@ class OverflowPolicy(Enum):
     DROP_OLDEST = "drop_oldest"
     """Drop the oldest item and report it (depth then resyncs; nonce keeps the latest)."""
     ERROR = "error"
-    """Fail: drop everything and raise :class:`SlowConsumerError` at the next read."""
+    """Drop everything and raise :class:`SlowConsumerError` at the next read."""
 
 
 class BoundedBuffer(Generic[T]):
@@ -213,7 +213,7 @@ class Consumer:
         self.ended = False
 
     def take(self) -> Any:
-        """The next item, or None when there is none yet (check :attr:`ended`).
+        """The next item, or None when there is none yet (check ``ended``).
 
         Returns:
             The oldest buffered item, or None.

@@ -17,7 +17,7 @@ from .errors import InvalidInput, SubscriptionConflict
 from .models import Id, Identity, b256
 
 Key = tuple[str, Id | None]
-"""A routing key: ``(topic, market id or identity value)``; ``None`` = any of the topic."""
+"""A routing key, ``(topic, market id or identity value)``; ``None`` = any of the topic."""
 
 _encode = msgspec.json.Encoder().encode
 
@@ -201,6 +201,7 @@ class NonceSub(_IdentitySub):
 
 
 Subscription = DepthSub | OrdersSub | TradesSub | BalancesSub | NonceSub
+"""Any subscription."""
 
 
 class Subscriptions:

@@ -3,7 +3,7 @@
 One catch-all handler turns an aiohttp request into a :class:`~o2_core.http.Request`,
 asks the engine, and sends the :class:`~o2_core.http.Response` back; ``/v1/ws``
 bridges WebSocket frames both ways. The server runs its own asyncio loop in a
-background thread; every call into the engine holds :attr:`SimServer.lock`, so tests
+background thread; every call into the engine holds ``SimServer.lock``, so tests
 may inspect or script ``server.exchange`` from their own thread under that lock.
 
 Console script: ``o2-sim --port 0 [--seed N]`` prints the REST and WS URLs and serves
@@ -46,7 +46,7 @@ class SimServer:
     Args:
         exchange: the exchange to serve (default: a new one from ``config`` or ``seed``).
         host: the address to listen on.
-        port: the port (0: an ephemeral one; :attr:`port` holds the real one once started).
+        port: the port (0: an ephemeral one; ``port`` holds the real one once started).
         seed: the seed of a new exchange's default configuration.
         config: the configuration of a new exchange.
         clock: unix time in seconds, for a new exchange.

@@ -131,7 +131,7 @@ class AnyioWebSocket:
     :meth:`ping` waits for its pong, which only a task blocked in :meth:`receive_text`
     can see: pinging needs a concurrent receiver (``O2Client`` always runs one).
     Incoming pings are answered while receiving. Binary messages are skipped. Made by
-    :func:`open_websocket`.
+    :meth:`HttpxTransport.connect_websocket <o2_transport_httpx.HttpxTransport.connect_websocket>`.
 
     Args:
         stream: the connected byte stream.

@@ -121,7 +121,7 @@ def parse_preparation_proof(proof: str) -> PreparationProofClaims:
 
 # --- EVM deposits --------------------------------------------------------------------
 
-#: The Messenger's deposit methods: name -> (ABI signature, number of 32-byte arguments).
+#: The Messenger's deposit methods, ``name -> (ABI signature, number of 32-byte args)``.
 EVM_METHODS: dict[str, tuple[str, int]] = {
     "deposit": ("deposit(bytes32,address,uint256,bool)", 4),
     "depositWithPermit": (
@@ -134,10 +134,11 @@ EVM_METHODS: dict[str, tuple[str, int]] = {
 EVM_SELECTORS: dict[bytes, str] = {
     keccak256(signature.encode())[:4]: name for name, (signature, _) in EVM_METHODS.items()
 }
-#: Deepest RLP nesting looked at (a deposit needs 2: the fields and the access list).
+#: Deepest RLP nesting looked at (a deposit needs 2, the fields and the access list).
 MAX_RLP_DEPTH = 4
 
 RlpItem = bytes | list["RlpItem"]
+"""An RLP item, which is a byte string or a list of items."""
 
 
 def rlp_decode(raw: bytes, max_depth: int = MAX_RLP_DEPTH) -> RlpItem:
@@ -328,11 +329,11 @@ def parse_evm_unsigned_transaction(unsigned_transaction: str) -> EvmDepositInspe
 FUEL_WITHDRAW_METHOD = b"withdraw_via_fast_bridge_with_fee"
 #: Policy names, by bit of the policy mask.
 FUEL_POLICIES = ("tip", "witnessLimit", "maturity", "maxFee", "expiration", "owner")
-#: Bytes before a Script transaction's script: type, gas limit, receipts root, six counts.
+#: Bytes before a Script transaction's script (type, gas limit, receipts root, six counts).
 FUEL_SCRIPT_HEADER = 96
 #: The single-CALL script is six 4-byte instructions.
 FUEL_SCRIPT_SIZE = 24
-#: Script data before the method name: amount, asset id, contract id, two pointers.
+#: Script data before the method name (amount, asset id, contract id, two pointers).
 FUEL_CALL_HEADER = 88
 #: Largest immediate of a ``MOVI`` (18 bits).
 MAX_IMM18 = 0x3FFFF
