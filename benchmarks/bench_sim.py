@@ -2,7 +2,9 @@
 
 Signed ``create_order`` batches are built beforehand (signing is not timed), alternating
 buys and sells at crossing prices so that about half of them match. Each measurement
-runs for a few seconds at most.
+runs for a few seconds at most. The last one submits one account's batches concurrently
+on the parallel nonce track (distinct window slots, in any order): what the sequential
+nonce cannot do.
 
     python benchmarks/bench_sim.py [--orders N]
 """
@@ -20,6 +22,7 @@ import msgspec
 from o2_core import actions as act
 from o2_core import crypto, http
 from o2_core import models as m
+from o2_core.parallel_nonce import ParallelNonce
 from o2_core.sim import Exchange, default_config
 from o2_sim_server import SimServer
 
@@ -106,6 +109,49 @@ def build_orders(
     return per_account
 
 
+#: Slots of the first four window words: all usable before the window slides.
+PARALLEL_SLOTS = 4 * 128
+
+
+def build_parallel_orders(
+    account: Account, ctx: act.MarketContext, base: str, n: int
+) -> list[http.Request]:
+    """``n`` (at most :data:`PARALLEL_SLOTS`) signed single-order batches of one account,
+    each at its own parallel nonce (lane 0, slot ``i``)."""
+    expiry = int(time.time()) + 600
+    requests = []
+    for i in range(min(n, PARALLEL_SLOTS)):
+        buy = i % 2 == 0
+        price = 50_000 + (100 if buy else -100) * ((i // 2) % 3)
+        action = act.create_order(ctx, "Buy" if buy else "Sell", price, 40 * FUEL, m.OrderType.SPOT)
+        nonce = ParallelNonce(0, expiry, i // 128, i % 128)
+        body = act.parallel_actions_body(
+            [act.PreparedGroup(ctx.market_id, (action,))], nonce, account.session, True
+        )
+        requests.append(http.post_actions(base, account.owner.b256_address, body))
+    return requests
+
+
+def bench_server_parallel_nonces(server: SimServer, n: int, workers: int) -> tuple[float, int]:
+    with httpx.Client(timeout=10) as client:
+        [account], ctx = setup(None, client, server.api_base, 1)
+    requests = build_parallel_orders(account, ctx, server.api_base, n)
+
+    async def worker(client: httpx.AsyncClient, batch: list[http.Request]) -> None:
+        for req in batch:
+            r = await client.post(req.url, headers=dict(req.headers), content=req.body)
+            assert r.status_code == 200, r.text
+
+    async def run() -> float:
+        async with httpx.AsyncClient(timeout=10) as client:
+            start = time.perf_counter()
+            shares = [requests[k::workers] for k in range(workers)]
+            await asyncio.gather(*(worker(client, share) for share in shares))
+            return len(requests) / (time.perf_counter() - start)
+
+    return asyncio.run(run()), len(requests)
+
+
 def bench_engine(n: int) -> tuple[float, int]:
     base = "http://o2.local"
     exchange = Exchange(default_config(0), clock=time.time)
@@ -180,6 +226,14 @@ def main() -> None:
                 "loopback server, httpx 4 concurrent",
                 f"{rate:,.0f}",
                 f"{args.server_orders} orders, 4 accounts",
+            )
+        )
+        rate, count = bench_server_parallel_nonces(server, args.server_orders, 4)
+        rows.append(
+            (
+                "loopback server, parallel nonces",
+                f"{rate:,.0f}",
+                f"{count} orders, 1 account, 4 concurrent",
             )
         )
     width = max(len(r[0]) for r in rows)

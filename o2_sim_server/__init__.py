@@ -6,8 +6,12 @@ bridges WebSocket frames both ways. The server runs its own asyncio loop in a
 background thread; every call into the engine holds ``SimServer.lock``, so tests
 may inspect or script ``server.exchange`` from their own thread under that lock.
 
-Console script: ``o2-sim --port 0 [--seed N]`` prints the REST and WS URLs and serves
-until Ctrl-C.
+Beside the exchange it serves the local Fast Bridge (:class:`~o2_core.sim.bridge.BridgeSim`,
+built with the exchange's clock and seed) under ``<api_base>/bridge``
+(:attr:`SimServer.bridge_url`, for ``FastBridgeClient``); ``bridge=False`` turns it off.
+
+Console script: ``o2-sim --port 0 [--seed N] [--no-bridge]`` prints the REST, WS, faucet
+and bridge URLs and serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from o2_core.sim import (
     SimConfig,
     default_config,
 )
+from o2_core.sim.bridge import BRIDGE_BASE_PATH, BridgeSim
 
 __all__ = ["SimServer", "main"]
 
@@ -45,6 +50,8 @@ class SimServer:
 
     Args:
         exchange: the exchange to serve (default: a new one from ``config`` or ``seed``).
+            An object that is not an :class:`~o2_core.sim.Exchange` (anything with
+            ``process``) gets no bridge unless one is given: it answers every path itself.
         host: the address to listen on.
         port: the port (0: an ephemeral one; ``port`` holds the real one once started).
         seed: the seed of a new exchange's default configuration.
@@ -52,6 +59,9 @@ class SimServer:
         clock: unix time in seconds, for a new exchange.
         evict_grace: seconds a WebSocket client evicted for not reading, or being closed,
             has to complete the close handshake before its socket is aborted.
+        bridge: True serves a local Fast Bridge built with the exchange's clock, seed and
+            chain id under ``/bridge``; a ``BridgeSim`` is served as given (under its own
+            ``base_path``); False serves none.
     """
 
     def __init__(
@@ -64,8 +74,17 @@ class SimServer:
         config: SimConfig | None = None,
         clock: Callable[[], float] = time.time,
         evict_grace: float = 1.0,
+        bridge: bool | BridgeSim = True,
     ) -> None:
         self.exchange = exchange or Exchange(config or default_config(seed), clock=clock)
+        self.bridge: BridgeSim | None = None
+        if isinstance(bridge, BridgeSim):
+            self.bridge = bridge
+        elif bridge and isinstance(self.exchange, Exchange):
+            ex = self.exchange
+            self.bridge = BridgeSim(
+                ex.clock, seed=ex.seed, base_path=BRIDGE_BASE_PATH, fuel_chain_id=ex.config.chain_id
+            )
         self.host = host
         self.port = port
         self.lock = threading.RLock()
@@ -94,6 +113,13 @@ class SimServer:
     def faucet_url(self) -> str:
         """The faucet endpoint."""
         return f"{self.api_base}/faucet"
+
+    @property
+    def bridge_url(self) -> str | None:
+        """The local Fast Bridge's base URL (``<api_base>/bridge``), None without one."""
+        if self.bridge is None:
+            return None
+        return self.api_base + self.bridge.base_path
 
     @property
     def websocket_count(self) -> int:
@@ -205,6 +231,11 @@ class SimServer:
             headers=tuple((k.lower(), v) for k, v in request.headers.items()),
             body=body or None,
         )
+        bridge = self.bridge
+        if bridge is not None and bridge.handles(req.url):
+            with self.lock:
+                reply = bridge.process(req)
+            return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
         with self.lock:
             outcome = self.exchange.process(req)
         if outcome.delay > 0:
@@ -338,6 +369,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--whitelist", action="store_true", help="require whitelisting")
     parser.add_argument("--faucet-cooldown", type=float, default=60.0)
     parser.add_argument(
+        "--no-bridge", action="store_true", help="do not serve the local Fast Bridge at /bridge"
+    )
+    parser.add_argument(
+        "--legacy-accounts",
+        action="store_true",
+        help="new accounts start legacy (parallel nonces revert until upgraded)",
+    )
+    parser.add_argument(
         "--history",
         type=int,
         default=SimConfig.history_limit,
@@ -351,15 +390,21 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     config = default_config(
-        args.seed, require_whitelist=args.whitelist, faucet_cooldown=args.faucet_cooldown
+        args.seed,
+        require_whitelist=args.whitelist,
+        faucet_cooldown=args.faucet_cooldown,
+        legacy_accounts=args.legacy_accounts,
     )
     config.history_limit = None if args.history < 0 else args.history
     config.ws_max_backlog = args.ws_backlog
-    server = SimServer(host=args.host, port=args.port, config=config).start()
+    server = SimServer(
+        host=args.host, port=args.port, config=config, bridge=not args.no_bridge
+    ).start()
     print(f"O2 local exchange (seed {args.seed})", flush=True)
     print(f"REST: {server.api_base}", flush=True)
     print(f"WS:   {server.ws_url}", flush=True)
     print(f"Faucet: {server.faucet_url}", flush=True)
+    print(f"Bridge: {server.bridge_url or 'off'}", flush=True)
     try:
         while True:
             time.sleep(3600)

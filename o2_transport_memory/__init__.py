@@ -10,6 +10,11 @@ naming the close code.
 Scripted faults of the exchange are carried out here: ``delay`` waits (a delay longer
 than the request timeout raises :class:`~o2_core.errors.RequestTimeout` after the
 timeout), ``drop`` raises :class:`~o2_core.errors.TransportError`.
+
+Requests whose path is under ``/bridge`` (e.g. ``http://o2.local/bridge/v1/info``) go to
+the transport's local Fast Bridge (:class:`~o2_core.sim.bridge.BridgeSim`), when it has
+one: :func:`local_exchange` builds it with the exchange's clock and seed, so
+``FastBridgeClient("http://o2.local/bridge")`` works in memory.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import anyio.lowlevel
 from o2_core.errors import RequestTimeout, TransportError
 from o2_core.http import Request, Response
 from o2_core.sim import DropConnection, Exchange, SimConfig, WsConnection, default_config
+from o2_core.sim.bridge import BRIDGE_BASE_PATH, BridgeSim
 from o2_core.transport import ConnectionClosed
 
 __all__ = ["MemoryTransport", "MemoryWebSocket", "embedded_transport", "local_exchange"]
@@ -125,10 +131,13 @@ class MemoryTransport:
 
     Args:
         exchange: the exchange to answer requests (``exchange`` attribute).
+        bridge: a local Fast Bridge to answer the requests under its base path
+            (``/bridge``); None: none.
     """
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, bridge: BridgeSim | None = None) -> None:
         self.exchange = exchange
+        self.bridge = bridge
         self._sockets: list[MemoryWebSocket] = []
 
     async def request(self, request: Request, timeout: float) -> Response:
@@ -147,6 +156,9 @@ class MemoryTransport:
             TransportError: a scripted dropped connection.
         """
         await anyio.lowlevel.checkpoint()
+        bridge = self.bridge
+        if bridge is not None and bridge.handles(request.url):
+            return bridge.process(request)
         outcome = self.exchange.process(request)
         if outcome.delay > 0:
             if outcome.delay >= timeout:
@@ -198,15 +210,20 @@ def local_exchange(
     seed: int = 0,
     clock: Callable[[], float] = time.time,
     config: SimConfig | None = None,
+    *,
+    bridge: bool = True,
     **options: Any,
 ) -> tuple[Exchange, MemoryTransport]:
-    """A fresh local exchange and a transport wired to it.
+    """A fresh local exchange and a transport wired to it (and, unless ``bridge`` is
+    False, to a local Fast Bridge under ``/bridge`` on the same clock and seed:
+    ``transport.bridge``).
 
     Args:
         seed: the seed of the exchange's ids and keys (see
             :func:`~o2_core.sim.default_config`).
         clock: unix time in seconds (inject one to control expiry and faucet cooldowns).
         config: the exchange's configuration (default: ``default_config(seed, **options)``).
+        bridge: also wire a local Fast Bridge under ``/bridge``.
         **options: passed to :func:`~o2_core.sim.default_config` when no ``config`` is
             given.
 
@@ -215,7 +232,15 @@ def local_exchange(
         transport=...)`` and keep the exchange to inspect it or script faults.
     """
     exchange = Exchange(config or default_config(seed, **options), clock=clock)
-    return exchange, MemoryTransport(exchange)
+    local_bridge = None
+    if bridge:
+        local_bridge = BridgeSim(
+            clock,
+            seed=exchange.seed,
+            base_path=BRIDGE_BASE_PATH,
+            fuel_chain_id=exchange.config.chain_id,
+        )
+    return exchange, MemoryTransport(exchange, local_bridge)
 
 
 def embedded_transport() -> MemoryTransport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .nonces import LANES, SLIDE_WORDS, WINDOW_WORDS
 from .state import Ledger, MarketState
 
 
@@ -48,7 +49,9 @@ def check_invariants(ledger: Ledger) -> None:
     """Raise AssertionError if the state is inconsistent.
 
     Checks: no asset created or lost; no negative balance; every book uncrossed;
-    level totals equal their open orders; locked funds equal open orders' locks.
+    level totals equal their open orders; locked funds equal open orders' locks; every
+    parallel-nonce window holds each word in its slot (``word % 8``), bitmaps of 128 bits
+    and no word above its top, its base a multiple of the slide step.
     """
     for asset in ledger.assets:
         t = asset_totals(ledger, asset)
@@ -81,6 +84,12 @@ def check_invariants(ledger: Ledger) -> None:
             else:
                 assert order.locked == order.remaining
     for account in ledger.accounts.values():
+        for lane, window in account.windows.items():
+            assert 0 <= lane < LANES and window.base % SLIDE_WORDS == 0, (lane, window.base)
+            assert 0 <= window.shown <= WINDOW_WORDS
+            for index, (word, bitmap) in enumerate(window.slots):
+                assert word % WINDOW_WORDS == index and 0 <= bitmap < 1 << 128
+                assert word < window.base + WINDOW_WORDS, "a slot above the window"
         assert all(v >= 0 for v in account.balances.values()), "negative balance"
         for contract, bb in account.books.items():
             for asset, amount in bb.locked.items():
@@ -108,6 +117,8 @@ def snapshot(ledger: Ledger) -> dict[str, Any]:
                     for c, bb in a.books.items()
                 },
                 "referer": a.referer,
+                "legacy": a.legacy,
+                "windows": {lane: w.state() for lane, w in sorted(a.windows.items())},
                 "orders": {k: [o.order_id for o in v] for k, v in a.orders.items() if v},
             }
             for aid, a in ledger.accounts.items()

@@ -78,16 +78,19 @@ class SubmitActions:
 
     ``session_address`` is None when the body named a ContractId as the session.
     ``claimed_owner`` is the ``O2-Owner-Id`` header (normalised when it is hex, kept as
-    given otherwise so that it never matches), or None without one.
+    given otherwise so that it never matches), or None without one. Exactly one of
+    ``nonce`` (the sequential u64) and ``parallel_nonce`` (the packed value, unchecked:
+    see :mod:`.nonces`) is set.
     """
 
     trade_account_id: str
     session_address: str | None
     groups: tuple[ActionGroup, ...]
-    nonce: int
+    nonce: int | None
     signature: str
     collect_orders: bool
     claimed_owner: str | None
+    parallel_nonce: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +108,29 @@ class OpenSession:
 
 @dataclass(frozen=True, slots=True)
 class Withdraw:
-    """An owner-signed withdrawal (``POST /v1/accounts/withdraw``) to a 32-byte identity."""
+    """An owner-signed withdrawal (``POST /v1/accounts/withdraw``) to a 32-byte identity.
+
+    Sequential: ``nonce`` set, ``signature`` a personal signature (``Secp256k1``).
+    Parallel (``par_withdraw``): ``parallel_nonce`` set, ``signature`` over the typed-data
+    digest (``TypedSecp256k1``, PROTOCOL_V05 §2).
+    """
 
     trade_account_id: str
     to: Identity
     asset_id: str
     amount: int
+    nonce: int | None
+    signature: str
+    claimed_owner: str | None
+    parallel_nonce: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeAccount:
+    """An owner-signed account upgrade (``POST /v1/accounts/upgrade``, PROTOCOL_V05 §3):
+    a personal signature over ``set_proxy_target_with_signature`` at the sequential nonce."""
+
+    trade_account_id: str
     nonce: int
     signature: str
     claimed_owner: str | None

@@ -77,7 +77,10 @@ class SimConfig:
     frames are dropped, so a client that never reads costs bounded memory.
     ``history_limit`` is how many trades and how many closed orders the exchange
     remembers per market (the oldest are forgotten first; open orders never are); None
-    remembers everything.
+    remembers everything. ``legacy_accounts`` creates every new trading account on the
+    legacy implementation: its parallel-nonce entry points revert with the dispatcher's
+    ``Revert(123)`` until ``POST /v1/accounts/upgrade`` (PROTOCOL_V05 §3); by default
+    accounts are current (``Exchange.set_legacy`` makes single accounts legacy).
     """
 
     seed: int = 0
@@ -96,6 +99,7 @@ class SimConfig:
     ws_max_backlog: int = 1024
     history_limit: int | None = 50_000
     depth_updates: str = "delta"
+    legacy_accounts: bool = False
 
     def asset(self, symbol: str) -> AssetConfig:
         """The asset with ``symbol``."""
@@ -105,18 +109,28 @@ class SimConfig:
         raise KeyError(symbol)
 
 
+#: The default minimum order (chain units of fUSDC): 0.01 fUSDC of notional, the smallest
+#: order the official o2-sdk examples place (``quickstart.py`` ends with 0.01 x 1 fFUEL).
+DEFAULT_MIN_ORDER = 10_000
+
+
 def default_config(
     seed: int = 0,
     *,
     require_whitelist: bool = False,
     faucet_cooldown: float = 60.0,
     revert_as_code_1000: bool = False,
+    min_order: int = DEFAULT_MIN_ORDER,
+    legacy_accounts: bool = False,
 ) -> SimConfig:
     """Two markets, ``fFUEL/fUSDC`` and ``fETH/fUSDC``, with testnet-like parameters.
 
     fFUEL: 9 decimals; fETH: 9 decimals; fUSDC: 6 decimals. On fFUEL/fUSDC the price
     tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2); the
-    minimum order is 1 fUSDC of notional on both. Fees: 1 bp maker, 2 bp taker.
+    minimum order is ``min_order`` fUSDC units of notional on both (default 0.01 fUSDC,
+    :data:`DEFAULT_MIN_ORDER`, so that the official examples trade; rule tests set their
+    own). Fees: 1 bp maker, 2 bp taker. No whitelist is required unless
+    ``require_whitelist`` (o2-sdk 0.5.0's TESTNET says ``whitelist_required=False``).
     """
     base_asset = AssetConfig("ETH", 9, derive_id(seed, "asset:ETH"), 100_000_000, "Ether")
     fuel = AssetConfig("fFUEL", 9, derive_id(seed, "asset:fFUEL"), 1_000_000 * 10**9, "Fake Fuel")
@@ -130,7 +144,7 @@ def default_config(
             market_id=derive_id(seed, "market:fFUEL/fUSDC"),
             base_max_precision=3,
             quote_max_precision=4,
-            min_order=1_000_000,
+            min_order=min_order,
             dust=1_000,
         ),
         MarketConfig(
@@ -140,7 +154,7 @@ def default_config(
             market_id=derive_id(seed, "market:fETH/fUSDC"),
             base_max_precision=6,
             quote_max_precision=2,
-            min_order=1_000_000,
+            min_order=min_order,
             dust=1_000,
         ),
     ]
@@ -156,4 +170,5 @@ def default_config(
         require_whitelist=require_whitelist,
         faucet_cooldown=faucet_cooldown,
         revert_as_code_1000=revert_as_code_1000,
+        legacy_accounts=legacy_accounts,
     )

@@ -3,11 +3,14 @@
 No JSON, no HTTP, no clock: every command takes the time (``now``, unix seconds) from
 its caller and ids come from the configured seed, so a run is reproducible.
 
-What it models (PROTOCOL.md): trading accounts with one nonce each, owner-signed
-sessions and withdrawals, session-signed action batches executed atomically (a revert
-rolls the whole batch back but still consumes the nonce), balances split into the
-trading account and per-order-book locked/unlocked funds, price-time priority matching
-with maker/taker fees (:mod:`.trading`), limit-order expiry, and the faucet.
+What it models (PROTOCOL.md, PROTOCOL_V05.md): trading accounts with a sequential nonce
+and a parallel nonce track (:mod:`.nonces`), owner-signed sessions, withdrawals and
+upgrades (:mod:`.owner`), session-signed action batches executed atomically (a revert
+rolls the whole batch back but still consumes the nonce or the parallel slot), balances
+split into the trading account and per-order-book locked/unlocked funds, price-time
+priority matching with maker/taker fees (:mod:`.trading`), limit-order expiry, legacy
+accounts (parallel entry points revert with ``Revert(123)`` until upgraded), and the
+faucet.
 
 A command returns the :class:`~.state.Committed` value of its transaction, or raises
 :class:`~.errors.SimError` (rejected before reaching the chain: nothing changed) or
@@ -37,6 +40,9 @@ from ..errors import InvalidInput, InvalidSignature
 from ..markets import ChainInt
 from ..models import BoundedMarketOrder, LimitOrder
 from . import audit, history, trading
+from . import owner as owner_actions
+from .auth import signed_account
+from .chain import Chain
 from .commands import (
     Action,
     CancelOrder,
@@ -47,12 +53,14 @@ from .commands import (
     RegisterReferer,
     SettleBalance,
     SubmitActions,
+    UpgradeAccount,
     Withdraw,
 )
 from .config import SimConfig, derive_id
 from .errors import FaucetRefusal, SimError, clip
+from .nonces import LANES, LaneWindow, ParallelSlot, unpack
 from .reverts import Revert
-from .state import Account, Committed, Ledger, MarketState, Order, Session, Trade, Tx
+from .state import Account, Committed, Ledger, MarketState, Order, Trade, Tx
 
 _DAY_MS = 86_400_000
 
@@ -107,35 +115,13 @@ class Engine:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.ledger = Ledger(config)
-        self._listeners: list[Callable[[Committed], None]] = []
+        self.chain = Chain(config, self.ledger)
 
     # --- commits ---------------------------------------------------------------------
 
     def on_commit(self, listener: Callable[[Committed], None]) -> None:
         """Call ``listener`` with every committed transaction, in commit order."""
-        self._listeners.append(listener)
-
-    def _commit(self, tx: Tx, with_tx_id: bool = False) -> Committed:
-        ledger = self.ledger
-        history.remember(ledger, tx)
-        tx.undo.clear()
-        committed = tx.committed(ledger.next_id("tx") if with_tx_id else None)
-        for listener in self._listeners:
-            listener(committed)
-        history.forget_oldest(ledger)
-        return committed
-
-    def _consume_nonce(self, account: Account, tx: Tx) -> None:
-        tx.set(account, "nonce", account.nonce + 1)
-        tx.set(account, "last_modification", int(tx.now))
-        tx.nonce_accounts[account.trade_account_id] = account
-        tx.logs.append("IncrementNonceEvent")
-
-    def _consume_nonce_alone(self, account: Account, now: float) -> None:
-        """Consume the nonce of a reverted submission in its own transaction."""
-        tx = Tx(now)
-        self._consume_nonce(account, tx)
-        self._commit(tx)
+        self.chain.listeners.append(listener)
 
     # --- time ------------------------------------------------------------------------
 
@@ -150,7 +136,7 @@ class Engine:
         tx = Tx(now)
         for order in due:
             trading.expire_order(order, tx)
-        return self._commit(tx)
+        return self.chain.commit(tx)
 
     # --- accounts, whitelist, faucet -------------------------------------------------
 
@@ -164,10 +150,38 @@ class Engine:
             revert = Revert("TradeAccountRegistryError", "OwnerAlreadyHasTradeAccount")
             raise revert.located(self.config.accounts_registry_id)
         trade_account_id = derive_id(ledger.seed, f"trade_account:{owner}")
-        account = Account(trade_account_id, owner, cmd.owner.is_contract, int(now))
+        return self.install_account(
+            trade_account_id, owner, cmd.owner.is_contract, now, legacy=self.config.legacy_accounts
+        )
+
+    def install_account(
+        self,
+        trade_account_id: str,
+        owner: str,
+        owner_is_contract: bool,
+        now: float,
+        *,
+        nonce: int = 0,
+        legacy: bool = False,
+    ) -> Account:
+        """Put a trading account with a given id, owner and sequential nonce in place.
+
+        :meth:`create_account` uses it; tests use it to stand up an account recorded
+        elsewhere (ids and keys of recorded requests). Ids are normalised hex.
+        """
+        ledger = self.ledger
+        if trade_account_id in ledger.accounts or owner in ledger.accounts_by_owner:
+            raise ValueError("that trading account or owner already exists")
+        account = Account(trade_account_id, owner, owner_is_contract, int(now), legacy=legacy)
+        account.nonce = nonce
         ledger.accounts[trade_account_id] = account
         ledger.accounts_by_owner[owner] = account
         return account
+
+    @staticmethod
+    def set_legacy(account: Account, legacy: bool = True) -> None:
+        """Make an account legacy (its parallel entry points revert) or current."""
+        account.legacy = legacy
 
     def add_to_whitelist(self, trade_account_id: str) -> bool:
         """Whitelist a trading account id; True if it already was."""
@@ -201,114 +215,21 @@ class Engine:
             else:
                 wallet = ledger.wallets.setdefault(cmd.target, {})
                 tx.add(wallet, asset.asset_id, asset.faucet_amount)
-        return self._commit(tx)
+        return self.chain.commit(tx)
 
-    # --- signatures ------------------------------------------------------------------
-
-    def _signed_account(self, trade_account_id: str, claimed_owner: str | None) -> Account:
-        """The account a signed request acts on, checking the ``O2-Owner-Id`` claim."""
-        account = self.ledger.accounts.get(trade_account_id)
-        if account is None:
-            raise SimError(4002, f"Trading account not found: {clip(trade_account_id)}")
-        if claimed_owner is not None and claimed_owner != account.owner:
-            raise SimError(4000, "O2-Owner-Id does not match the trading account's owner")
-        return account
-
-    @staticmethod
-    def _owner_signed(account: Account, message: bytes, signature_hex: str) -> bool:
-        """True when ``signature_hex`` is the owner's personal signature of ``message``."""
-        try:
-            signature = crypto.parse_hex(signature_hex, 64, "signature")
-            owner = account.owner_bytes
-            if owner[:12] == bytes(12):
-                key = crypto.recover_public_key(crypto.evm_personal_sign_digest(message), signature)
-                signer = bytes(12) + crypto.evm_address(key)
-            else:
-                key = crypto.recover_public_key(
-                    crypto.fuel_personal_sign_digest(message), signature
-                )
-                signer = crypto.fuel_address(key)
-        except (InvalidInput, InvalidSignature):
-            return False
-        return signer == owner and not account.owner_is_contract
-
-    # --- sessions and withdrawals ----------------------------------------------------
+    # --- owner actions (:mod:`.owner`) ----------------------------------------------
 
     def open_session(self, cmd: OpenSession, now: float) -> Committed:
         """Register an owner-signed session (replacing any previous one)."""
-        account = self._signed_account(cmd.trade_account_id, cmd.claimed_owner)
-        if cmd.session_address is None:
-            raise SimError(1001, "session_id must be an Address")
-        for contract in cmd.contract_ids:
-            if len(contract) != 66 or contract not in self.ledger.markets_by_contract:
-                raise SimError(2000, f"Market not found for contract id {clip(contract)}")
-        if len(cmd.session_address) != 66:
-            raise SimError(1001, "the session address must be 32 bytes (64 hex digits)")
-        try:
-            signing = encoding.session_signing_bytes(
-                cmd.nonce,
-                self.config.chain_id,
-                bytes.fromhex(cmd.session_address[2:]),
-                cmd.expiry,
-                [bytes.fromhex(c[2:]) for c in cmd.contract_ids],
-            )
-        except InvalidInput as err:
-            raise SimError(1001, str(err)) from None
-        if not self._owner_signed(account, signing, cmd.signature):
-            raise SimError(4000, "Invalid signature: it does not recover to the account owner")
-        contract = account.trade_account_id
-        if cmd.nonce != account.nonce:
-            raise Revert("NonceError", "InvalidNonce").located(contract)
-        revert = None
-        if not cmd.contract_ids:
-            revert = Revert("SessionError", "NoApprovedContractIdsProvided")
-        elif cmd.expiry <= now:
-            revert = Revert("SessionError", "SessionInThePast")
-        if revert is not None:
-            self._consume_nonce_alone(account, now)
-            raise revert.located(contract)
-        tx = Tx(now)
-        session = Session(cmd.session_address, cmd.expiry, list(cmd.contract_ids))
-        tx.set(account, "session", session)
-        self._consume_nonce(account, tx)
-        return self._commit(tx, with_tx_id=True)
+        return owner_actions.open_session(self.chain, cmd, now)
 
     def withdraw(self, cmd: Withdraw, now: float) -> Committed:
-        """Pay an owner-signed amount out of the trading account."""
-        account = self._signed_account(cmd.trade_account_id, cmd.claimed_owner)
-        asset = cmd.asset_id
-        try:
-            signing = encoding.withdraw_signing_bytes(
-                cmd.nonce,
-                self.config.chain_id,
-                cmd.to.discriminant,
-                cmd.to.address_bytes,
-                cmd.amount,
-                bytes.fromhex(asset[2:]),
-            )
-        except (InvalidInput, ValueError) as err:
-            raise SimError(1001, clip(str(err))) from None
-        if not self._owner_signed(account, signing, cmd.signature):
-            raise SimError(4000, "Invalid signature: it does not recover to the account owner")
-        contract = account.trade_account_id
-        if cmd.nonce != account.nonce:
-            raise Revert("NonceError", "InvalidNonce").located(contract)
-        revert = None
-        if cmd.amount == 0:
-            revert = Revert("WithdrawError", "AmountIsZero")
-        elif account.balances.get(asset, 0) < cmd.amount:
-            revert = Revert("WithdrawError", "NotEnoughBalance")
-        if revert is not None:
-            self._consume_nonce_alone(account, now)
-            raise revert.located(contract, ["IncrementNonceEvent"])
-        tx = Tx(now)
-        self._consume_nonce(account, tx)
-        tx.add(account.balances, asset, -cmd.amount)
-        tx.touch_balance(account, asset)
-        trading.credit(self.ledger, cmd.to, asset, cmd.amount, tx)
-        tx.add(self.ledger.withdrawn, asset, cmd.amount)
-        tx.logs.append("WithdrawEvent")
-        return self._commit(tx, with_tx_id=True)
+        """Pay an owner-signed amount out of the trading account (either nonce track)."""
+        return owner_actions.withdraw(self.chain, cmd, now)
+
+    def upgrade_account(self, cmd: UpgradeAccount, now: float) -> Committed:
+        """Upgrade a legacy account to the current implementation (PROTOCOL_V05 §3)."""
+        return owner_actions.upgrade(self.chain, cmd, now)
 
     # --- action batches --------------------------------------------------------------
 
@@ -322,7 +243,7 @@ class Engine:
                 7004,
                 f"Too many actions: at most {MAX_ACTIONS} actions in {MAX_GROUPS} market groups",
             )
-        account = self._signed_account(cmd.trade_account_id, cmd.claimed_owner)
+        account = signed_account(self.ledger, cmd.trade_account_id, cmd.claimed_owner)
         session = account.session
         if session is None or cmd.session_address != session.address:
             raise SimError(4001, "Invalid session: not the account's current session")
@@ -347,8 +268,13 @@ class Engine:
                 except InvalidInput as err:
                     raise SimError(1001, f"invalid action: {clip(str(err))}") from None
                 plan.append((market, action))
+        slot = None if cmd.parallel_nonce is None else unpack(cmd.parallel_nonce)
         try:
-            signing = encoding.actions_signing_bytes(cmd.nonce, calls)
+            if slot is not None:
+                signing = encoding.parallel_actions_signing_bytes(slot.packed, calls)
+            else:
+                assert cmd.nonce is not None  # the decoder sets exactly one of the two
+                signing = encoding.actions_signing_bytes(cmd.nonce, calls)
             signature = crypto.parse_hex(cmd.signature, 64, "signature")
             key = crypto.recover_public_key(crypto.raw_digest(signing), signature)
         except InvalidSignature:
@@ -359,7 +285,9 @@ class Engine:
         if crypto.fuel_address(key) != session.address_bytes:
             raise SimError(4000, "Invalid signature: it does not recover to the session key")
         contract = account.trade_account_id
-        if cmd.nonce != account.nonce:
+        if slot is not None:
+            self.chain.admit_slot(account, slot, now)
+        elif cmd.nonce != account.nonce:
             raise Revert("NonceError", "InvalidNonce").located(contract)
         tx = Tx(now)
         tx.logs.append("SessionContractCallEvent")
@@ -375,13 +303,23 @@ class Engine:
         except Revert as revert:
             logs = list(tx.logs)
             tx.rollback()
-            self._consume_nonce_alone(account, now)
+            self._consume_alone(account, slot, now)
             raise revert.located(failing, logs) from None
         except BaseException:
             tx.rollback()
             raise
-        self._consume_nonce(account, tx)
-        return self._commit(tx, with_tx_id=True)
+        if slot is not None:
+            self.chain.consume_slot(account, slot, tx)
+        else:
+            self.chain.consume_nonce(account, tx)
+        return self.chain.commit(tx, with_tx_id=True)
+
+    def _consume_alone(self, account: Account, slot: ParallelSlot | None, now: float) -> None:
+        """Consume the nonce (or the parallel slot) of a reverted batch on its own."""
+        if slot is not None:
+            self.chain.consume_slot_alone(account, slot, now)
+        else:
+            self.chain.consume_nonce_alone(account, now)
 
     @staticmethod
     def _call_of(action: Action, market: MarketState) -> encoding.Call:
@@ -557,6 +495,13 @@ class Engine:
             base_volume=sum(t.quantity for t in window),
             quote_volume=sum(t.total for t in window),
         )
+
+    @staticmethod
+    def window(account: Account, lane: int) -> LaneWindow:
+        """A lane's parallel-nonce window (a fresh one when the lane was never used)."""
+        if not 0 <= lane < LANES:
+            raise SimError(1001, f"nonce_session_id must be in 0..{LANES - 1}, got {lane}")
+        return account.windows.get(lane) or LaneWindow()
 
     def referral_owner(self, code: str) -> str | None:
         """The owner address of an active referral code (None if unknown)."""

@@ -131,6 +131,33 @@ class Exchange:
         """Funds paid out to plain addresses (faucet, withdrawals), per asset."""
         return self.engine.ledger.wallets
 
+    # --- test hooks (accounts) ----------------------------------------------------------
+
+    def set_legacy(self, trade_account_id: str, legacy: bool = True) -> None:
+        """Make an account legacy (its parallel entry points revert with ``Revert(123)``
+        until ``POST /v1/accounts/upgrade``) or current again."""
+        self.engine.set_legacy(self.accounts[normalize_id(trade_account_id)], legacy)
+
+    def install_account(
+        self,
+        trade_account_id: str,
+        owner: str,
+        *,
+        nonce: int = 0,
+        legacy: bool = False,
+        owner_is_contract: bool = False,
+    ) -> Account:
+        """Put a trading account with a chosen id, owner and sequential nonce in place
+        (e.g. to replay requests recorded against other ids). Ids are hex."""
+        return self.engine.install_account(
+            normalize_id(trade_account_id),
+            normalize_id(owner),
+            owner_is_contract,
+            self.clock(),
+            nonce=nonce,
+            legacy=legacy,
+        )
+
     def market(self, name: str) -> MarketState:
         """A market by pair (``"fFUEL/fUSDC"``), market id or contract id."""
         market = self.engine.find_market(name)

@@ -35,9 +35,11 @@ from .commands import (
     RegisterReferer,
     SettleBalance,
     SubmitActions,
+    UpgradeAccount,
     Withdraw,
 )
 from .errors import FaucetRefusal, SimError, clip, echo
+from .nonces import parse_wire
 
 #: The deepest nesting of arrays and objects a body or frame may have (real requests
 #: need 8); deeper documents are refused before they are decoded.
@@ -197,6 +199,13 @@ class _Signature(msgspec.Struct):
     Secp256k1: str
 
 
+class _OwnerSignature(msgspec.Struct):
+    """A personal (``Secp256k1``) or typed-data (``TypedSecp256k1``) owner signature."""
+
+    Secp256k1: str | None = None
+    TypedSecp256k1: str | None = None
+
+
 class _WireCreateOrder(msgspec.Struct):
     side: str
     price: int
@@ -227,9 +236,10 @@ class _WireGroup(msgspec.Struct):
 class _ActionsBody(msgspec.Struct):
     actions: list[_WireGroup]
     signature: _Signature
-    nonce: int
     trade_account_id: str
     session_id: WireIdentity
+    nonce: int | None = None
+    parallel_nonce: str | int | None = None
     collect_orders: bool = False
 
 
@@ -244,11 +254,18 @@ class _SessionBody(msgspec.Struct):
 
 class _WithdrawBody(msgspec.Struct):
     trade_account_id: str
-    signature: _Signature
-    nonce: int
+    signature: _OwnerSignature
     to: WireIdentity
     asset_id: str
     amount: int
+    nonce: int | None = None
+    parallel_nonce: str | int | None = None
+
+
+class _UpgradeBody(msgspec.Struct):
+    trade_account_id: str
+    nonce: int
+    signature: _OwnerSignature
 
 
 class _AccountBody(msgspec.Struct):
@@ -324,9 +341,21 @@ def _session_address(wire: WireIdentity) -> str | None:
     return hex_id(wire.Address, "session_id")
 
 
+def _one_nonce(
+    nonce: int | None, parallel_nonce: str | int | None
+) -> tuple[int | None, int | None]:
+    """(sequential nonce, packed parallel nonce): exactly one of the two fields is given."""
+    if (nonce is None) == (parallel_nonce is None):
+        raise SimError(1001, "exactly one of nonce and parallel_nonce is required")
+    if parallel_nonce is not None:
+        return None, parse_wire(parallel_nonce)
+    return u64(nonce, "nonce"), None
+
+
 def submit_actions(body: bytes | None, headers: Iterable[tuple[str, str]]) -> SubmitActions:
-    """``POST /v1/session/actions``."""
+    """``POST /v1/session/actions`` (``nonce``, or ``parallel_nonce`` on the parallel track)."""
     decoded = decode_body(body, _ActionsBody)
+    nonce, parallel_nonce = _one_nonce(decoded.nonce, decoded.parallel_nonce)
     groups = tuple(
         ActionGroup(
             hex_id(group.market_id, "market_id"),
@@ -338,7 +367,8 @@ def submit_actions(body: bytes | None, headers: Iterable[tuple[str, str]]) -> Su
         trade_account_id=hex_id(decoded.trade_account_id, "trade_account_id"),
         session_address=_session_address(decoded.session_id),
         groups=groups,
-        nonce=u64(decoded.nonce, "nonce"),
+        nonce=nonce,
+        parallel_nonce=parallel_nonce,
         signature=decoded.signature.Secp256k1,
         collect_orders=decoded.collect_orders,
         claimed_owner=claimed_owner(headers),
@@ -360,15 +390,47 @@ def open_session(body: bytes | None, headers: Iterable[tuple[str, str]]) -> Open
 
 
 def withdraw(body: bytes | None, headers: Iterable[tuple[str, str]]) -> Withdraw:
-    """``POST /v1/accounts/withdraw``."""
+    """``POST /v1/accounts/withdraw``: sequential (``Secp256k1`` + ``nonce``) or parallel
+    (``TypedSecp256k1`` + ``parallel_nonce``, PROTOCOL_V05 §2.6)."""
     decoded = decode_body(body, _WithdrawBody)
+    nonce, parallel_nonce = _one_nonce(decoded.nonce, decoded.parallel_nonce)
+    signature = decoded.signature
+    if parallel_nonce is None:
+        if signature.Secp256k1 is None or signature.TypedSecp256k1 is not None:
+            raise SimError(1001, 'a withdrawal with "nonce" is signed {"Secp256k1": ...}')
+        text = signature.Secp256k1
+    else:
+        if signature.TypedSecp256k1 is None or signature.Secp256k1 is not None:
+            raise SimError(
+                1001, 'a withdrawal with "parallel_nonce" is signed {"TypedSecp256k1": ...}'
+            )
+        text = signature.TypedSecp256k1
     return Withdraw(
         trade_account_id=hex_id(decoded.trade_account_id, "trade_account_id"),
         to=identity(decoded.to, "to"),
         asset_id=b256(decoded.asset_id, "asset_id"),
         amount=u64(decoded.amount, "amount"),
+        nonce=nonce,
+        parallel_nonce=parallel_nonce,
+        signature=text,
+        claimed_owner=claimed_owner(headers),
+    )
+
+
+def upgrade_account(body: bytes | None, headers: Iterable[tuple[str, str]]) -> UpgradeAccount:
+    """``POST /v1/accounts/upgrade`` (PROTOCOL_V05 §3.2): the non-typed entry point only."""
+    decoded = decode_body(body, _UpgradeBody)
+    signature = decoded.signature
+    if signature.Secp256k1 is None or signature.TypedSecp256k1 is not None:
+        raise SimError(
+            1001,
+            'an upgrade is signed {"Secp256k1": ...} (set_proxy_target_with_signature); '
+            "the typed entry point is not modelled",
+        )
+    return UpgradeAccount(
+        trade_account_id=hex_id(decoded.trade_account_id, "trade_account_id"),
         nonce=u64(decoded.nonce, "nonce"),
-        signature=decoded.signature.Secp256k1,
+        signature=signature.Secp256k1,
         claimed_owner=claimed_owner(headers),
     )
 

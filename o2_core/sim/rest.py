@@ -143,6 +143,8 @@ class RestApi:
             ("PUT", "/v1/session"): self._put_session,
             ("POST", "/v1/session/actions"): self._post_actions,
             ("POST", "/v1/accounts/withdraw"): self._post_withdraw,
+            ("GET", "/v1/accounts/window"): self._get_window,
+            ("POST", "/v1/accounts/upgrade"): self._post_upgrade,
             ("POST", "/analytics/v1/whitelist"): self._post_whitelist,
             ("GET", "/analytics/v1/referral/code-info"): self._get_referral,
             ("GET", "/v1/aggregated/assets"): self._agg_assets,
@@ -318,6 +320,21 @@ class RestApi:
         cmd = requests.withdraw(request.body, request.headers)
         return {"tx_id": self.engine.withdraw(cmd, now).tx_id}
 
+    def _post_upgrade(self, query: Query, request: Request, now: float) -> Any:
+        cmd = requests.upgrade_account(request.body, request.headers)
+        return {"tx_id": self.engine.upgrade_account(cmd, now).tx_id}
+
+    def _get_window(self, query: Query, request: Request, now: float) -> Any:
+        value = query.get("trade_account_id")
+        if not value:
+            raise SimError(1001, "trade_account_id is required")
+        lane = _int_param(query, "nonce_session_id", 0)
+        assert lane is not None
+        account = self.engine.account(requests.normalize_id(value))
+        if account is None:
+            raise SimError(4002, f"Trading account not found: {clip(value)}")
+        return views.window_json(lane, self.engine.window(account, lane))
+
     def _post_actions(self, query: Query, request: Request, now: float) -> Any:
         cmd = requests.submit_actions(request.body, request.headers)
         committed = self.engine.submit_actions(cmd, now)
@@ -332,7 +349,7 @@ class RestApi:
         return Response(200, self._markets_body, _JSON)
 
     def _get_ticker(self, query: Query, request: Request, now: float) -> Any:
-        return views.ticker_json(self.engine.ticker(self._market_param(query), now))
+        return views.live_ticker_json(self.engine.ticker(self._market_param(query), now))
 
     def _get_summary(self, query: Query, request: Request, now: float) -> Any:
         return views.summary_json(self.engine.ticker(self._market_param(query), now))

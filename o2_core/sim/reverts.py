@@ -4,6 +4,11 @@ A revert names an error enum variant of the contracts' ABIs: the ``LogData`` rec
 carries the enum's logId in ``rb`` and the variant index in the first 8 bytes of data,
 and the ``LogResult`` list ends with the variant's name. Both come from
 ``o2_core.abi_errors`` (generated from the ABIs), never from hand-typed numbers.
+
+Two reverts carry no enum: a failed ``require`` with a logged message (the proxy's
+``"No upgrade available"``, :func:`no_upgrade_available`), and the Sway dispatcher's
+selector mismatch, ``Revert(123)`` (:func:`selector_mismatch`: the account's proxy targets
+an implementation without the called entry point, PROTOCOL_V05 §3.4).
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ from ..abi_errors import ERROR_ENUMS
 
 FAILED_REQUIRE = 0xFFFF_FFFF_FFFF_0000
 REVERT_WITH_LOG = 0xFFFF_FFFF_FFFF_0006
+#: The Sway dispatcher's revert when no method has the called selector.
+MISMATCHED_SELECTOR = 123
+#: The proxy's ``require(new_impl != current, "No upgrade available")`` message.
+NO_UPGRADE_AVAILABLE = "No upgrade available"
 
 #: ``"OrderCreationError"`` -> (logId, variant names).
 ENUMS_BY_NAME: dict[str, tuple[int, tuple[str, ...]]] = {
@@ -26,13 +35,15 @@ ENUMS_BY_NAME: dict[str, tuple[int, tuple[str, ...]]] = {
 class Revert(Exception):
     """Raised by the engine when a call reverts; ``enum``/``variant`` name the error.
 
-    With ``enum`` None the revert is a plain failed ``require`` without a logged error.
-    Once the engine knows where the transaction failed it sets ``contract_id`` (the
-    reverting contract) and ``logs`` (the events logged before the failure), which the
-    reply shows (see :func:`revert_body`).
+    With ``enum`` None the revert is a plain failed ``require`` without a logged error;
+    ``code`` then overrides its revert code (``ra``). Once the engine knows where the
+    transaction failed it sets ``contract_id`` (the reverting contract) and ``logs`` (the
+    events logged before the failure), which the reply shows (see :func:`revert_body`).
     """
 
-    def __init__(self, enum: str | None, variant: str | None, detail: str = "") -> None:
+    def __init__(
+        self, enum: str | None, variant: str | None, detail: str = "", code: int | None = None
+    ) -> None:
         if enum is not None:
             _, variants = ENUMS_BY_NAME[enum]
             if variant not in variants:
@@ -40,6 +51,7 @@ class Revert(Exception):
         self.enum = enum
         self.variant = variant
         self.detail = detail
+        self.code = code
         self.contract_id = ""
         self.logs: tuple[str, ...] = ()
         super().__init__(f"{enum}::{variant}" if enum else detail)
@@ -49,6 +61,20 @@ class Revert(Exception):
         self.contract_id = contract_id
         self.logs = tuple(logs)
         return self
+
+
+def selector_mismatch() -> Revert:
+    """The dispatcher's ``Revert(123)``: the proxy's implementation has no such method."""
+    return Revert(None, None, "MismatchedSelector", code=MISMATCHED_SELECTOR)
+
+
+def no_upgrade_available() -> Revert:
+    """The proxy's failed ``require``: the account already runs the current implementation.
+
+    Locate it with the message among its logs, so that the reply's ``LogResult`` shows
+    ``Ok("No upgrade available")`` as the backend decodes a logged string.
+    """
+    return Revert(None, None, NO_UPGRADE_AVAILABLE)
 
 
 def revert_body(
@@ -105,7 +131,7 @@ def revert_body(
         results.append(f'Ok("{revert.variant}")')
         code = REVERT_WITH_LOG
     else:
-        code = FAILED_REQUIRE
+        code = FAILED_REQUIRE if revert.code is None else revert.code
     receipts.append({"Revert": {"id": contract, "ra": str(code), "pc": "12016", "is": "11472"}})
     texts.append(f"Revert {{ id: {contract}, ra: {code}, pc: 12016, is: 11472 }}")
     what = f"{revert.enum}::{revert.variant}" if revert.enum else revert.detail or "require failed"

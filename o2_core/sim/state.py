@@ -25,6 +25,7 @@ from ..actions import MarketContext
 from ..markets import truncation_factor
 from .commands import OrderTypeSpec
 from .config import AssetConfig, MarketConfig, SimConfig, derive_id
+from .nonces import LaneWindow
 
 
 def _restore(d: dict[Any, Any], key: Any, old: Any) -> None:
@@ -392,12 +393,19 @@ class BookBalance:
 
 
 class Account:
-    """A trading account (an on-chain contract owned by an address)."""
+    """A trading account (an on-chain contract owned by an address).
+
+    ``nonce`` is the sequential nonce; ``windows`` the parallel track's window of each lane
+    used so far (:class:`~.nonces.LaneWindow`). ``legacy`` marks an account whose proxy
+    still targets an implementation without the parallel entry points (every parallel
+    call reverts with the dispatcher's ``Revert(123)`` until the account is upgraded).
+    """
 
     __slots__ = (
         "balances",
         "books",
         "last_modification",
+        "legacy",
         "nonce",
         "orders",
         "owner",
@@ -407,14 +415,24 @@ class Account:
         "session",
         "trade_account_id",
         "trades",
+        "windows",
     )
 
-    def __init__(self, trade_account_id: str, owner: str, owner_is_contract: bool, now: int):
+    def __init__(
+        self,
+        trade_account_id: str,
+        owner: str,
+        owner_is_contract: bool,
+        now: int,
+        legacy: bool = False,
+    ):
         self.trade_account_id = trade_account_id
         self.owner = owner
         self.owner_bytes = bytes.fromhex(owner[2:])
         self.owner_is_contract = owner_is_contract
         self.nonce = 0
+        self.legacy = legacy
+        self.windows: dict[int, LaneWindow] = {}
         self.last_modification = now
         self.session: Session | None = None
         self.balances: dict[str, int] = {}

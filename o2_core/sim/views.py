@@ -12,6 +12,7 @@ from typing import Any
 from .commands import OrderTypeSpec
 from .config import SimConfig
 from .engine import Balance, Ticker
+from .nonces import LaneWindow
 from .state import Account, MarketState, Order, Trade
 
 
@@ -131,6 +132,19 @@ def account_json(account: Account | None) -> dict[str, Any]:
     }
 
 
+def window_json(lane: int, window: LaneWindow) -> dict[str, Any]:
+    """The ``GET /v1/accounts/window`` reply (PROTOCOL_V05 §1.3): decimal strings, the
+    slots indexed by ``word % 8`` (a fresh lane lists none; a slot may hold an older word)."""
+    return {
+        "nonce_session_id": str(lane),
+        "base": str(window.base),
+        "slots": [
+            {"word_position": str(word), "bitmap": str(bitmap)}
+            for word, bitmap in window.shown_slots()
+        ],
+    }
+
+
 def balance_json(balance: Balance) -> dict[str, Any]:
     """The ``GET /v1/balance`` reply (also the body of a balances frame entry)."""
     return {
@@ -162,9 +176,17 @@ def depth_json(
 
 
 def ticker_json(tick: Ticker) -> dict[str, Any]:
-    """24-hour statistics of a market (chain integers as strings, null = no data)."""
+    """24-hour statistics of a market (chain integers as strings, null = no data).
+
+    Both readers' names in one object: the live API's (``last_price``, ``best_bid``,
+    ``best_ask``, ``base_volume``, ``quote_volume``: o2-sdk 0.5.0's tests and ccxt parser)
+    and PROTOCOL.md's (``last``, ``bid``, ``ask``, ``high``, ``low``, ``open``, ...).
+    """
     out: dict[str, Any] = {
         "market_id": tick.market.market_id,
+        "last_price": _text(tick.last),
+        "best_bid": _text(tick.bid),
+        "best_ask": _text(tick.ask),
         "bid": _text(tick.bid),
         "bid_volume": _text(tick.bid_volume),
         "ask": _text(tick.ask),
@@ -192,6 +214,12 @@ def ticker_json(tick: Ticker) -> dict[str, Any]:
         out["base_volume"] = "0"
         out["quote_volume"] = "0"
     return out
+
+
+def live_ticker_json(tick: Ticker) -> list[dict[str, Any]]:
+    """The ``GET /v1/markets/ticker`` reply: a one-item list, as the live API answers
+    (PROTOCOL_V05 §4; o2-sdk 0.5.0 takes ``data[0]``)."""
+    return [ticker_json(tick)]
 
 
 def summary_json(tick: Ticker) -> dict[str, Any]:

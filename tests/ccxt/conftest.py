@@ -31,8 +31,9 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def sim() -> Exchange:
-    """A fresh local exchange (fFUEL/fUSDC and fETH/fUSDC)."""
-    return Exchange(default_config(seed=5), clock=time.time)
+    """A fresh local exchange (fFUEL/fUSDC and fETH/fUSDC; 1 fUSDC minimum order, which
+    the market-limit and order-rule tests read)."""
+    return Exchange(default_config(seed=5, min_order=1_000_000), clock=time.time)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def test_the_ccxt_quickstart_runs(
     runpy.run_path(str(EXAMPLE), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "fFUEL/fUSDC: precision {'amount': 3, 'price': 4}, min cost 1.0",
+        "fFUEL/fUSDC: precision {'amount': 3, 'price': 4}, min cost 0.01",  # the default 0.01 fUSDC
         "maker sells 100.0 @ 0.05: open",
         "live book: best ask [0.05, 100.0]",
         "taker buys 40.0 @ 0.05: closed",

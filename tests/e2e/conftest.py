@@ -32,8 +32,9 @@ CASES = [
 
 @pytest.fixture(scope="session")
 def sim_server() -> Iterator[SimServer]:
-    """One loopback exchange for the whole run (tests use fresh wallets)."""
-    with SimServer(port=0, seed=7) as server:
+    """One loopback exchange for the whole run (tests use fresh wallets; 1 fUSDC minimum
+    order, which the order-rule tests read)."""
+    with SimServer(port=0, config=default_config(7, min_order=1_000_000)) as server:
         yield server
 
 
@@ -51,7 +52,7 @@ def anyio_backend(case: tuple[str, str]) -> str:
 def exchange(case: tuple[str, str], sim_server: SimServer) -> Exchange:
     """The exchange the current case talks to (fresh for in-memory cases)."""
     if case[0] == "memory":
-        return Exchange(default_config(seed=3), clock=time.time)
+        return Exchange(default_config(seed=3, min_order=1_000_000), clock=time.time)
     return sim_server.exchange
 
 

@@ -25,16 +25,24 @@ import websockets
 from hypothesis import HealthCheck, example, given, settings, strategies
 
 from o2_core import actions, http, models
+from o2_core import actions as act
+from o2_core.parallel_nonce import ParallelNonce
 from o2_core.sim import Exchange
 from o2_sim_server import SimServer
 
 from .conftest import BASE, FUEL, P, Sim
 
+#: (method, route); a route may name a variant of its body after ``#`` (the parallel
+#: track's bodies share their paths with the sequential ones).
 POSTS = [
     ("POST", "/v1/accounts"),
     ("PUT", "/v1/session"),
     ("POST", "/v1/session/actions"),
+    ("POST", "/v1/session/actions#parallel"),
+    ("POST", "/v1/session/actions#legacy"),
     ("POST", "/v1/accounts/withdraw"),
+    ("POST", "/v1/accounts/withdraw#parallel"),
+    ("POST", "/v1/accounts/upgrade"),
     ("POST", "/analytics/v1/whitelist"),
     ("POST", "/faucet"),
 ]
@@ -47,6 +55,7 @@ GETS = [
     "/v1/trades_by_account",
     "/v1/bars",
     "/v1/accounts",
+    "/v1/accounts/window",
     "/v1/balance",
     "/v1/orders",
     "/v1/order",
@@ -61,7 +70,7 @@ PARAMS = [
     "market_id", "precision", "limit", "count", "direction", "start_timestamp",
     "start_trade_id", "start_order_id", "contract", "account", "owner", "owner_contract",
     "trade_account_id", "asset_id", "address", "is_open", "order_id", "resolution", "from",
-    "to", "code", "market_pair", "depth", "level",
+    "to", "code", "market_pair", "depth", "level", "nonce_session_id",
 ]  # fmt: skip
 INVALID_UTF8 = [b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\xf0\x28\x8c\xbc", b"\x80", b"\xc0\xaf"]
 
@@ -99,8 +108,45 @@ class Bodies:
                 ],
             )
         ]
+        assert a.session is not None
+        prepared = [act.PreparedGroup(str(sim.by_pair[P].market_id), tuple(groups[0][1]))]
+        soon = int(sim.clock.now) + 3600
+        legacy = sim.new_trader()  # its parallel entry points revert (Revert(123))
+        sim.ex.set_legacy(legacy.trade_account_id)
+        assert legacy.session is not None
+        settle = [act.PreparedGroup(str(sim.by_pair[P].market_id), (sim.settle(P, legacy),))]
         self.real: dict[str, http.Request] = {
             "/v1/session/actions": sim.actions_request(a, groups),
+            "/v1/session/actions#parallel": http.post_actions(
+                BASE,
+                a.owner.b256_address,
+                act.parallel_actions_body(prepared, ParallelNonce(1, soon, 0, 5), a.session, True),
+            ),
+            "/v1/session/actions#legacy": http.post_actions(
+                BASE,
+                legacy.owner.b256_address,
+                act.parallel_actions_body(
+                    settle, ParallelNonce(0, soon, 0, 0), legacy.session, True
+                ),
+            ),
+            "/v1/accounts/withdraw#parallel": http.post_withdraw(
+                BASE,
+                a.owner.b256_address,
+                act.parallel_withdraw_body(
+                    a.owner,
+                    a.trade_account_id,
+                    models.ContractIdentity(b.trade_account_id),
+                    sim.asset("fUSDC"),
+                    1_000,
+                    ParallelNonce(2, soon, 0, 0),
+                    sim.chain_id,
+                ),
+            ),
+            "/v1/accounts/upgrade": http.post_upgrade(
+                BASE,
+                a.owner.b256_address,
+                act.upgrade_body(a.owner, a.trade_account_id, sim.nonce(a), sim.chain_id),
+            ),
             "/v1/session": sim.session_request(a, [P])[0],
             "/v1/accounts/withdraw": http.post_withdraw(
                 BASE,
@@ -332,8 +378,9 @@ ANY_TEXT = strategies.text(max_size=10)
 def post_request(
     draw: strategies.DrawFn, header_values: strategies.SearchStrategy[str] = ANY_TEXT
 ) -> tuple[str, str, bytes, list[tuple[str, str]]]:
-    method, path = draw(strategies.sampled_from(POSTS))
-    real = bodies().real[path]
+    method, route = draw(strategies.sampled_from(POSTS))
+    real = bodies().real[route]
+    path = route.split("#")[0]
     headers = list(real.headers)
     body = draw(strategies.one_of(RAW_BODIES, mutated_body(real.body or b"{}")))
     if draw(strategies.booleans()):
@@ -405,11 +452,28 @@ def test_rest_queries_in_memory(url: str, method: str) -> None:
 )
 def test_measured_500s_are_4xx(method: str, path: str, body: bytes) -> None:
     """The bodies that answered 500 with a traceback on every POST/PUT route: 1002 now."""
+    path = path.split("#")[0]
     ex = bodies().sim.ex
     reply = ex.handle(http.Request(method, BASE + path, http.JSON_HEADERS, body))
     check_error_body(reply.status, reply.body, path)
     if path != "/faucet":
         assert json.loads(reply.body)["code"] == 1002
+
+
+def test_the_real_parallel_bodies_are_what_they_claim() -> None:
+    """The fuzzed originals of the parallel track reach what they are for (on a fresh
+    exchange): a batch and a typed withdrawal land, the legacy account's batch reverts
+    with ``Revert(123)``, the current account's upgrade has nothing to do."""
+    fresh = Bodies()
+    ex = fresh.sim.ex
+    for route in ("/v1/session/actions#parallel", "/v1/accounts/withdraw#parallel"):
+        reply = ex.handle(fresh.real[route])
+        assert reply.status == 200, (route, reply.body)
+    legacy = ex.handle(fresh.real["/v1/session/actions#legacy"])
+    assert json.loads(legacy.body)["message"] == "Transaction reverted: Revert(123)"
+    upgrade = ex.handle(fresh.real["/v1/accounts/upgrade"])
+    assert "No upgrade available" in json.loads(upgrade.body)["reason"]
+    ex.check_invariants()
 
 
 def test_odd_length_session_address_is_invalid_request() -> None:

@@ -259,14 +259,25 @@ def test_batch_is_atomic_but_consumes_the_nonce(sim: Sim) -> None:
     [
         (50_050, 100 * FUEL, "PricePrecision"),
         (50_100, FUEL + 1, "FractionalPrice"),
-        (PX, FUEL, "InvalidOrderArgs"),  # below min_order (1 fUSDC)
+        (PX, FUEL, "InvalidOrderArgs"),  # 0.05 fUSDC: below this market's min_order (1 fUSDC)
         (PX, 10**9 * FUEL, "InvalidInputAmount"),  # more than the account holds
     ],
 )
-def test_order_rules_revert(sim: Sim, price: int, qty: int, variant: str) -> None:
+def test_order_rules_revert(price: int, qty: int, variant: str) -> None:
+    sim = Sim(default_config(0, min_order=1_000_000))  # 1 fUSDC, set for the rule
     a = sim.new_trader()
     reason = revert_reason(sim.submit(a, P, sim.create(P, "Buy", price, qty)))
     assert reason.startswith(f"OrderCreationError::{variant}")
+
+
+def test_the_default_min_order_takes_the_official_quickstarts_order(sim: Sim) -> None:
+    """o2-sdk 0.5.0's quickstart ends with a 0.01 fUSDC x 1 fFUEL PostOnly buy: the default
+    minimum order (0.01 fUSDC of notional) takes it, and one unit less is refused."""
+    a = sim.new_trader()
+    order = sim.place(a, P, "Buy", 10_000, FUEL, "PostOnly")  # 0.01 x 1 = 10_000 units
+    assert order["price"] == "10000" and order["quantity"] == str(FUEL) and not order["close"]
+    reason = revert_reason(sim.submit(a, P, sim.create(P, "Buy", 9_900, FUEL, "PostOnly")))
+    assert reason.startswith("OrderCreationError::InvalidOrderArgs")
 
 
 def test_revert_wrapped_as_code_1000() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from o2_core import http
 from o2_core import models as m
-from o2_core.sim import default_config
+from o2_core.sim import DEFAULT_MIN_ORDER, default_config
 
 from .conftest import BASE, FUEL, P, Sim, body, error_code
 
@@ -28,9 +28,11 @@ def test_markets(sim: Sim) -> None:
         fuel.quote.max_precision,
     ) == (9, 3, 6, 4)
     assert fuel.maker_fee == Decimal("0.0001") and fuel.taker_fee == Decimal("0.0002")
-    assert fuel.min_order == 1_000_000
+    assert fuel.min_order == DEFAULT_MIN_ORDER == 10_000  # 0.01 fUSDC
     raw = msgspec.json.decode(sim.send(http.get_markets(BASE)).body)
-    assert raw["markets"][0]["min_order"] == "1000000"  # u64 as a JSON string
+    assert raw["markets"][0]["min_order"] == "10000"  # u64 as a JSON string
+    strict = Sim(default_config(0, min_order=1_000_000))
+    assert [mk.min_order for mk in strict.markets.markets] == [1_000_000, 1_000_000]
     # ids differ with the seed
     other = Sim(seed=1)
     assert other.markets.markets[0].contract_id != fuel.contract_id
@@ -235,6 +237,36 @@ def test_ticker_and_summary(sim: Sim) -> None:
     sim.clock.advance(86_401)
     later = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
     assert later.last == 50_200 and later.open is None and later.base_volume == 0
+
+
+def test_ticker_answers_the_live_shape_with_both_names(sim: Sim) -> None:
+    """A one-item list (PROTOCOL_V05 §4); the live names and PROTOCOL.md's in one object."""
+    mid = str(sim.by_pair[P].market_id)
+    _trades(sim, 3)
+    a = sim.new_trader()
+    sim.place(a, P, "Buy", 45_000, 40 * FUEL)
+    sim.place(a, P, "Sell", 55_000, 20 * FUEL)
+    raw = body(sim.get("/v1/markets/ticker", market_id=mid))
+    assert isinstance(raw, list) and len(raw) == 1
+    [entry] = raw
+    assert entry["market_id"] == mid
+    live = {k: entry[k] for k in ("last_price", "best_bid", "best_ask")}
+    assert live == {"last_price": "50200", "best_bid": "45000", "best_ask": "55000"}
+    assert (entry["last"], entry["bid"], entry["ask"]) == ("50200", "45000", "55000")
+    assert entry["base_volume"] == str(120 * FUEL) and entry["quote_volume"] == "6012000"
+    assert {"high", "low", "open", "close", "bid_volume", "ask_volume", "timestamp"} <= set(entry)
+    # the official reader (o2-sdk 0.5.0 takes data[0]) and ours read the same values
+    from o2_sdk.models import MarketTicker as OfficialTicker
+
+    official = OfficialTicker.from_dict({"market_id": mid, **entry})
+    assert official.data["last_price"] == "50200" and official.data["best_bid"] == "45000"
+    ours = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
+    assert (ours.last_price, ours.best_bid, ours.best_ask) == (50_200, 45_000, 55_000)
+    # an empty market: nulls, zero volumes
+    [quiet] = body(
+        sim.get("/v1/markets/ticker", market_id=str(sim.by_pair["fETH/fUSDC"].market_id))
+    )
+    assert quiet["last_price"] is None and quiet["best_bid"] is None and quiet["base_volume"] == "0"
 
 
 def test_aggregated(sim: Sim) -> None:
