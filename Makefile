@@ -31,6 +31,10 @@ bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-
 	$(BIN)/python benchmarks/bench_client.py
 	$(BIN)/python benchmarks/bench_stream.py
 
+.PHONY: docs
+docs: $(BIN)/.installed  ## the documentation site in docs/_build/html (a warning fails it)
+	$(BIN)/sphinx-build -W --keep-going -n -q docs docs/_build/html
+
 sim: $(BIN)/.installed  ## serve the local exchange on 127.0.0.1
 	$(BIN)/o2-sim --port 8080
 

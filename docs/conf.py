@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import os
 import sys
@@ -25,7 +26,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+# PYPI.md is the package description on PyPI (see pyproject.toml), not a page of the site.
+exclude_patterns = ["_build", "PYPI.md"]
 root_doc = "index"
 
 # Autodoc: documented members only, in source order, type hints in the description.
@@ -63,11 +65,12 @@ html_title = "o2-sansio"
 # --- short names in docstrings ------------------------------------------------------
 # Docstrings name things the way a reader does: ``InvalidInput`` in a Raises section,
 # ``SessionInfo`` in a type hint written in a module that imports it. When Sphinx cannot
-# resolve such a name where it stands, it is resolved here to the one documented object
-# with that last component; of several, the one sharing the longest dotted prefix with
-# the name as written, and none if that is a tie. A module that exists but has no page
-# of its own (a submodule of the simulator, say) is shown as its name, unlinked.
-# Anything else stays a warning, which ``-W`` makes an error.
+# resolve such a name where it stands, it is resolved here: the object it names (looked
+# up where it was written) links to where that object is documented; an object without
+# a page of its own (a dependency's class, a simulator internal, a private module) is
+# shown as its name, unlinked; a name that is not found where it was written links to
+# the one documented object with that last component (of several, the one sharing the
+# longest dotted prefix). Anything else stays a warning, which ``-W`` makes an error.
 
 _index: dict[str, list[str]] = {}
 _indexed = -1
@@ -94,30 +97,50 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
-def _is_module(target: str, context: str) -> bool:
-    """``target`` names an importable module, relative to ``context`` or absolutely."""
-    parts = context.split(".") if context else []
-    tries = [".".join([*parts[:i], target]) for i in range(len(parts), -1, -1)]
-    for name in tries:
-        with contextlib.suppress(ImportError, ValueError):
-            if importlib.util.find_spec(name) is not None:
-                return True
-    return False
+def _contexts(node: Any) -> list[str]:
+    """Where a reference was written: the module it is documented under and, for a
+    member of a class re-exported by a package, the module that defines the class."""
+    module = node.get("py:module") or ""
+    found = [module]
+    owner: Any = sys.modules.get(module)
+    for part in (node.get("py:class") or "").split("."):
+        owner = getattr(owner, part, None) if part else None
+    home = getattr(owner, "__module__", None)
+    if isinstance(home, str) and home not in found:
+        found.append(home)
+    return found
 
 
-def _is_external(target: str, context: str) -> bool:
-    """``target``, looked up where it is written, is a dependency's object (ccxt's
-    exceptions in the ccxt adapter, say): shown as its name, like every name from outside
-    (see ``nitpick_ignore_regex``)."""
+_MISSING = object()
+
+
+def _lookup(target: str, context: str) -> Any:
+    """The object ``target`` names, looked up in the module ``context`` or as an absolute
+    dotted name; ``_MISSING`` when there is none."""
+    parts = target.split(".")
+
+    def walk(obj: Any, rest: list[str]) -> Any:
+        for part in rest:
+            obj = getattr(obj, part, _MISSING)
+            if obj is _MISSING:
+                return _MISSING
+        return obj
+
     module = sys.modules.get(context)
-    obj: Any = module
-    for part in target.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return False
-    home = getattr(obj, "__module__", None) or ""
-    return bool(home) and not home.startswith(("o2_core", "o2_transport_", "o2_sim_server",
-                                               "o2_ccxt"))
+    if module is not None:
+        found = walk(module, parts)
+        if found is not _MISSING:
+            return found
+    for absolute in ([context, *parts] if context else [], parts):  # relative, then absolute
+        for cut in range(len(absolute), 0, -1):
+            name = ".".join(absolute[:cut])
+            with contextlib.suppress(ImportError, ValueError):
+                if importlib.util.find_spec(name) is not None:
+                    found = walk(importlib.import_module(name), absolute[cut:])
+                    if found is not _MISSING:
+                        return found
+                    break
+    return _MISSING
 
 
 def _resolve_short_name(app: Any, env: Any, node: Any, contnode: Any) -> Any:
@@ -128,19 +151,30 @@ def _resolve_short_name(app: Any, env: Any, node: Any, contnode: Any) -> Any:
         return None
     domain = env.get_domain("py")
     names = _candidates(domain, target.rsplit(".", 1)[-1])
-    module = node.get("py:module") or ""
     if node.get("reftype") == "mod":
         names = [name for name in names if domain.objects[name].objtype == "module"]
-        if not names:
-            return contnode if _is_module(target, module) else None
+    contexts = _contexts(node)
+    obj = next(
+        (o for o in (_lookup(target, c) for c in contexts) if o is not _MISSING), _MISSING
+    )
+    if obj is not _MISSING:
+        # the object is known: link to where it is documented, else show its name
+        same = [name for name in names if _lookup(name, "") is obj]
+        if len(same) == 1:
+            return _refnode(app, domain, node, contnode, same[0])
+        return contnode if not same else None
     if not names:
-        return contnode if _is_external(target, module) else None
-    written = target if "." in target else f"{module}.{target}"
+        return None
+    written = target if "." in target else f"{contexts[0]}.{target}"
     ranked = sorted(names, key=lambda name: -_shared_prefix(name, written))
     if len(ranked) > 1 and _shared_prefix(ranked[0], written) == _shared_prefix(ranked[1], written):
         return None
-    obj = domain.objects[ranked[0]]
-    return make_refnode(app.builder, node["refdoc"], obj.docname, obj.node_id, contnode, ranked[0])
+    return _refnode(app, domain, node, contnode, ranked[0])
+
+
+def _refnode(app: Any, domain: Any, node: Any, contnode: Any, name: str) -> Any:
+    obj = domain.objects[name]
+    return make_refnode(app.builder, node["refdoc"], obj.docname, obj.node_id, contnode, name)
 
 
 def setup(app: Any) -> None:

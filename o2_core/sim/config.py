@@ -128,8 +128,8 @@ def default_config(
     fFUEL: 9 decimals; fETH: 9 decimals; fUSDC: 6 decimals. On fFUEL/fUSDC the price
     tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2); the
     minimum order is ``min_order`` fUSDC units of notional on both (default 0.01 fUSDC,
-    :data:`DEFAULT_MIN_ORDER`, so that the official examples trade; rule tests set their
-    own). Fees: 1 bp maker, 2 bp taker. No whitelist is required unless
+    :data:`~o2_core.sim.config.DEFAULT_MIN_ORDER`, so that the official examples trade;
+    rule tests set their own). Fees: 1 bp maker, 2 bp taker. No whitelist is required unless
     ``require_whitelist`` (o2-sdk 0.5.0's TESTNET says ``whitelist_required=False``).
     """
     base_asset = AssetConfig("ETH", 9, derive_id(seed, "asset:ETH"), 100_000_000, "Ether")
