@@ -1,9 +1,22 @@
 """O2 Exchange SDK: a sans-I/O protocol core with pluggable transports.
 
-Public names are re-exported here; no other module of ``o2_core`` is public API.
+Public names are re-exported here, o2-sdk 0.5.0's ``__all__`` included. Besides, the
+modules named like o2-sdk's (``api``, ``bridge``, ``client``, ``config``, ``crypto``,
+``encoding``, ``errors``, ``models``, ``nonce``, ``onchain_revert``, ``typed_data``,
+``websocket``) answer to the names the official ones define, so that a bot's
+``from o2_sdk.x import y`` becomes ``from o2_core.x import y``; other modules are internal.
 """
 
-from .book import OrderBook
+from .book import DepthBook, OrderBook
+from .bridge import (
+    FAST_BRIDGE_MAINNET_URL,
+    FAST_BRIDGE_TESTNET_URL,
+    BridgeApiError,
+    FastBridgeClient,
+    parse_evm_unsigned_transaction,
+    parse_fuel_unsigned_transaction,
+    parse_preparation_proof,
+)
 from .client import MarketActionsBuilder, O2Client, StreamOptions
 from .config import Network, NetworkConfig, get_config
 from .crypto import (
@@ -15,8 +28,11 @@ from .crypto import (
     Wallet,
     evm_personal_sign,
     evm_personal_sign_digest,
+    fuel_compact_sign,
     fuel_personal_sign_digest,
+    generate_evm_keypair,
     generate_evm_wallet,
+    generate_keypair,
     generate_wallet,
     load_evm_wallet,
     load_wallet,
@@ -24,6 +40,22 @@ from .crypto import (
     raw_sign,
     recover_public_key,
     to_fuel_compact_signature,
+)
+from .encoding import (
+    GAS_MAX,
+    action_to_call,
+    build_actions_signing_bytes,
+    build_parallel_actions_signing_bytes,
+    build_session_signing_bytes,
+    build_set_proxy_signing_bytes,
+    build_withdraw_signing_bytes,
+    encode_identity,
+    encode_option_call_data,
+    encode_option_none,
+    encode_option_some,
+    encode_order_args,
+    function_selector,
+    u64_be,
 )
 from .errors import (
     AccountNotFound,
@@ -89,6 +121,7 @@ from .models import (
     ContractIdentity,
     CreateOrderAction,
     CreateOrderRequestAction,
+    DepthChange,
     DepthChanges,
     DepthLevel,
     DepthSnapshot,
@@ -122,10 +155,44 @@ from .models import (
     WhitelistResponse,
     WithdrawResponse,
 )
+from .nonce import (
+    DEFAULT_NONCE_TTL_SECS,
+    MAX_NONCE_SESSION_ID,
+    NONCE_BITMAP_SIZE,
+    NONCE_SESSION_SLIDING_WINDOW_SIZE,
+    ParallelNonce,
+    ParallelNonceError,
+    ParallelNonceManager,
+    ParallelNonceWindowFull,
+    WindowResponse,
+    WindowSlot,
+    is_nonce_rejection,
+    is_nonce_too_low,
+    is_parallel_nonce_already_used,
+    is_parallel_nonce_out_of_window,
+    is_session_error,
+)
+from .onchain_revert import (
+    MISMATCHED_SELECTOR_REASON,
+    MISMATCHED_SELECTOR_REVERT_CODE,
+    NO_UPGRADE_AVAILABLE_MESSAGE,
+    is_no_upgrade_available,
+    is_selector_mismatch_revert,
+)
 from .stream import ConnectionEvent, ConnectionState
 from .transport import Transport, WebSocketConnection
 
 __all__ = [
+    "DEFAULT_NONCE_TTL_SECS",
+    "FAST_BRIDGE_MAINNET_URL",
+    "FAST_BRIDGE_TESTNET_URL",
+    "GAS_MAX",
+    "MAX_NONCE_SESSION_ID",
+    "MISMATCHED_SELECTOR_REASON",
+    "MISMATCHED_SELECTOR_REVERT_CODE",
+    "NONCE_BITMAP_SIZE",
+    "NONCE_SESSION_SLIDING_WINDOW_SIZE",
+    "NO_UPGRADE_AVAILABLE_MESSAGE",
     "AccountCreateResponse",
     "AccountInfo",
     "AccountNotFound",
@@ -141,6 +208,7 @@ __all__ = [
     "Bar",
     "BlockNotFound",
     "BoundedMarketOrder",
+    "BridgeApiError",
     "CancelOrderAction",
     "CancelOrderRequestAction",
     "ChainInt",
@@ -150,6 +218,8 @@ __all__ = [
     "ContractIdentity",
     "CreateOrderAction",
     "CreateOrderRequestAction",
+    "DepthBook",
+    "DepthChange",
     "DepthChanges",
     "DepthLevel",
     "DepthSnapshot",
@@ -158,6 +228,7 @@ __all__ = [
     "EvmWallet",
     "ExternalEvmSigner",
     "ExternalSigner",
+    "FastBridgeClient",
     "FaucetResponse",
     "GeoRestricted",
     "Id",
@@ -204,6 +275,10 @@ __all__ = [
     "OrderType",
     "OrderUpdate",
     "OrdersResponse",
+    "ParallelNonce",
+    "ParallelNonceError",
+    "ParallelNonceManager",
+    "ParallelNonceWindowFull",
     "ParseError",
     "ProtocolError",
     "RateLimitExceeded",
@@ -235,17 +310,45 @@ __all__ = [
     "WebSocketConnection",
     "WhitelistNotConfigured",
     "WhitelistResponse",
+    "WindowResponse",
+    "WindowSlot",
     "WithdrawResponse",
+    "action_to_call",
+    "build_actions_signing_bytes",
+    "build_parallel_actions_signing_bytes",
+    "build_session_signing_bytes",
+    "build_set_proxy_signing_bytes",
+    "build_withdraw_signing_bytes",
+    "encode_identity",
+    "encode_option_call_data",
+    "encode_option_none",
+    "encode_option_some",
+    "encode_order_args",
     "evm_personal_sign",
     "evm_personal_sign_digest",
+    "fuel_compact_sign",
     "fuel_personal_sign_digest",
+    "function_selector",
+    "generate_evm_keypair",
     "generate_evm_wallet",
+    "generate_keypair",
     "generate_wallet",
     "get_config",
+    "is_no_upgrade_available",
+    "is_nonce_rejection",
+    "is_nonce_too_low",
+    "is_parallel_nonce_already_used",
+    "is_parallel_nonce_out_of_window",
+    "is_selector_mismatch_revert",
+    "is_session_error",
     "load_evm_wallet",
     "load_wallet",
+    "parse_evm_unsigned_transaction",
+    "parse_fuel_unsigned_transaction",
+    "parse_preparation_proof",
     "personal_sign",
     "raw_sign",
     "recover_public_key",
     "to_fuel_compact_signature",
+    "u64_be",
 ]

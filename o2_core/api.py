@@ -11,19 +11,29 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
+import msgspec
 
 from . import http
 from .config import NetworkConfig
-from .errors import InvalidInput, TransportError, UnknownSubmissionOutcome
+from .errors import (
+    InvalidInput,
+    ProtocolError,
+    TransportError,
+    UnknownSubmissionOutcome,
+    UsageError,
+    excerpt,
+)
 from .http import Decoder, Reply, Request
 from .models import (
     AccountCreateResponse,
     AccountInfo,
+    ActionsResponse,
+    AggregatedAsset,
     Balance,
     Bar,
     DepthSnapshot,
@@ -34,12 +44,15 @@ from .models import (
     Order,
     OrdersResponse,
     ReferralInfo,
+    SessionResponse,
     Trade,
     WhitelistResponse,
+    WithdrawResponse,
     decode,
+    encode,
 )
 from .policy import Raise, Retry, RetryPolicy
-from .transport import Transport, default_transport
+from .transport import Transport, default_transport, transport_factories
 
 logger = logging.getLogger(__name__)
 
@@ -50,36 +63,99 @@ def _as(kind: type[T]) -> Decoder[T]:
     return lambda body: decode(body, kind)
 
 
+def _body(payload: Mapping[str, Any]) -> bytes:
+    """The JSON body of a request dict."""
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"a request body is a dict, got {type(payload).__name__}")
+    return encode(dict(payload))
+
+
+def _over_client_session(session: Any) -> Transport:
+    """The installed aiohttp transport over a caller's ``aiohttp.ClientSession``."""
+    factory: Callable[..., Transport] | None = transport_factories().get("aiohttp")
+    if factory is None:
+        raise UsageError(
+            f"O2Api got a {type(session).__name__} as its session, which needs the aiohttp "
+            "transport (o2_transport_aiohttp); pass transport= instead"
+        )
+    return factory(session)
+
+
+def _json_reply(request: Request, reply: Reply) -> Any:
+    """A success reply's JSON, or a ProtocolError naming the endpoint and the status."""
+    body = reply.response.body
+    try:
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, ValueError, RecursionError) as err:
+        raise ProtocolError(
+            f"Non-JSON response from {request.method} {urlsplit(request.url).path} "
+            f"(HTTP {reply.response.status}): {excerpt(body)}"
+        ) from err
+
+
+def _json_object(request: Request, reply: Reply) -> dict[str, Any]:
+    data = _json_reply(request, reply)
+    if not isinstance(data, dict):
+        path = urlsplit(request.url).path
+        raise ProtocolError(f"{request.method} {path}: expected a JSON object, got {data!r:.80}")
+    return data
+
+
+def _json_list(request: Request, reply: Reply, key: str) -> list[Any]:
+    """A reply that is a bare list, or an object with the list under ``key``."""
+    data = _json_reply(request, reply)
+    items = data.get(key, []) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        path = urlsplit(request.url).path
+        raise ProtocolError(f"{request.method} {path}: expected a list, got {data!r:.80}")
+    return items
+
+
 class O2Api:
     """Low-level REST client for the O2 Exchange.
 
+    The official constructor shape, ``O2Api(config, session=None,
+    action_timeout_seconds=30.0)``, works as it is; the rest is keyword-only.
+
     Args:
         config: the deployment's endpoints.
-        transport: how requests travel.
+        session: how requests travel: a :class:`~o2_core.transport.Transport`, or (as in
+            o2-sdk) an ``aiohttp.ClientSession``, used through the installed aiohttp
+            transport and left for its owner to close.
+        action_timeout_seconds: seconds a signed submission may take (one attempt).
+        transport: a :class:`~o2_core.transport.Transport` (the keyword form of
+            ``session``; give one or the other).
         transport_factory: makes the transport on first use when none is given (default:
             an installed one able to reach ``config.api_base``).
         policy: retries and backoff (default :class:`~o2_core.policy.RetryPolicy`).
         request_timeout: seconds a read may take, per attempt.
-        action_timeout_seconds: seconds a signed submission may take (one attempt).
         rand: random floats in [0, 1) for the retry jitter.
 
     Raises:
-        InvalidInput: a non-positive timeout.
+        InvalidInput: a non-positive timeout, or both ``session`` and ``transport``.
+        UsageError: an aiohttp session without the aiohttp transport installed.
     """
 
     def __init__(
         self,
         config: NetworkConfig,
-        transport: Transport | None = None,
+        session: Transport | Any = None,
+        action_timeout_seconds: float = 30.0,
         *,
+        transport: Transport | None = None,
         transport_factory: Callable[[], Transport] | None = None,
         policy: RetryPolicy | None = None,
         request_timeout: float = 10.0,
-        action_timeout_seconds: float = 30.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
         if not request_timeout > 0 or not action_timeout_seconds > 0:
             raise InvalidInput("timeouts must be greater than zero")
+        if session is not None and transport is not None:
+            raise InvalidInput("give a session or a transport, not both")
+        if session is not None and not isinstance(session, Transport):
+            transport = _over_client_session(session)
+        elif session is not None:
+            transport = session
         self.config = config
         self._transport = transport
         self._transport_factory = transport_factory
@@ -289,6 +365,90 @@ class O2Api:
         """``GET /analytics/v1/referral/code-info``."""
         request = http.get_referral_info(self.config.api_base, code)
         return await self.fetch(request, _as(ReferralInfo))
+
+    # --- signed submissions (o2-sdk's request dicts) ---------------------------------
+    #
+    # The request bodies are built by the caller, as o2-sdk's O2Client builds them (see
+    # o2_core.encoding's build_* functions); O2Client builds its own with o2_core.actions.
+    # Each is one attempt (``idempotent=False``): a lost reply raises
+    # UnknownSubmissionOutcome instead of risking a second execution.
+
+    async def create_session(
+        self, owner_id: str, session_request: Mapping[str, Any]
+    ) -> SessionResponse:
+        """``PUT /v1/session`` with a signed session request (o2-sdk's dict)."""
+        request = http.put_session(self.config.api_base, owner_id, _body(session_request))
+        reply = await self.send(request, self.action_timeout)
+        return decode(reply.response.body, SessionResponse)
+
+    async def submit_actions(
+        self, owner_id: str, actions_request: Mapping[str, Any]
+    ) -> ActionsResponse:
+        """``POST /v1/session/actions`` with a signed actions request (o2-sdk's dict).
+
+        Raises:
+            O2Error: the error the reply stands for (an on-chain revert included).
+        """
+        request = http.post_actions(self.config.api_base, owner_id, _body(actions_request))
+        reply = await self.send(request, self.action_timeout)
+        return http.decode_actions(reply.response.body)
+
+    async def withdraw(
+        self, owner_id: str, withdraw_request: Mapping[str, Any]
+    ) -> WithdrawResponse:
+        """``POST /v1/accounts/withdraw`` with an owner-signed request (o2-sdk's dict)."""
+        request = http.post_withdraw(self.config.api_base, owner_id, _body(withdraw_request))
+        reply = await self.send(request, self.action_timeout)
+        return decode(reply.response.body, WithdrawResponse)
+
+    async def upgrade_account(self, owner_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v1/accounts/upgrade`` (``{trade_account_id, nonce, signature}``, owner-
+        signed over :func:`~o2_core.encoding.build_set_proxy_signing_bytes`); the reply
+        as JSON, ``{"tx_id": ...}``. Sent like a read: the signed nonce lands once."""
+        built = http.post_upgrade(self.config.api_base, owner_id, _body(request))
+        return _json_object(built, await self.send(built, self.action_timeout))
+
+    async def get_account_window(
+        self, trade_account_id: str, nonce_session_id: int = 0
+    ) -> dict[str, Any]:
+        """``GET /v1/accounts/window``: one lane's parallel-nonce window as JSON
+        (``nonce_session_id``, ``base``, ``slots``), as o2-sdk returns it; parse it with
+        :meth:`o2_core.nonce.WindowResponse.from_dict`."""
+        request = http.get_accounts_window(self.config.api_base, trade_account_id,
+                                           nonce_session_id)
+        return _json_object(request, await self.send(request))
+
+    # --- aggregated (CoinGecko/CMC style) ---------------------------------------------
+
+    async def get_aggregated_assets(self) -> list[AggregatedAsset]:
+        """``GET /v1/aggregated/assets``."""
+        request = http.get_aggregated(self.config.api_base, "assets")
+        items = _json_list(request, await self.send(request), "assets")
+        return [AggregatedAsset.from_dict(item) for item in items]
+
+    async def get_aggregated_orderbook(
+        self, market_pair: str, depth: int = 500, level: int = 2
+    ) -> dict[str, Any]:
+        """``GET /v1/aggregated/orderbook`` of a ``BASE_QUOTE`` pair, as JSON."""
+        request = http.get_aggregated(
+            self.config.api_base, "orderbook", market_pair=market_pair, depth=depth, level=level
+        )
+        return _json_object(request, await self.send(request))
+
+    async def get_aggregated_summary(self) -> list[dict[str, Any]]:
+        """``GET /v1/aggregated/summary``: one JSON object per market."""
+        request = http.get_aggregated(self.config.api_base, "summary")
+        return _json_list(request, await self.send(request), "summary")
+
+    async def get_aggregated_ticker(self) -> list[dict[str, Any]]:
+        """``GET /v1/aggregated/ticker``: one JSON object per market."""
+        request = http.get_aggregated(self.config.api_base, "ticker")
+        return _json_list(request, await self.send(request), "ticker")
+
+    async def get_aggregated_trades(self, market_pair: str) -> list[Trade]:
+        """``GET /v1/aggregated/trades`` of a ``BASE_QUOTE`` pair."""
+        request = http.get_aggregated(self.config.api_base, "trades", market_pair=market_pair)
+        return await self.fetch(request, http.decode_trades)
 
     # --- faucet ----------------------------------------------------------------------
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Literal
 
+from .depth import DepthChange, DepthLevel, DepthUpdate
 from .errors import InvalidInput
-from .models import DepthChange, DepthLevel, DepthUpdate, Id, OrderSide
+from .inputs import OrderSide
+from .wire import Id
 
 BookSide = Literal["bids", "asks"]
 

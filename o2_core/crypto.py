@@ -318,6 +318,28 @@ def generate_evm_wallet() -> EvmWallet:
     return EvmWallet(generate_wallet().private_key)
 
 
+def generate_keypair() -> tuple[str, bytes, str]:
+    """A new Fuel key pair as o2-sdk returns it: ``(private key hex without 0x, 65-byte
+    uncompressed public key, B256 address)``. Prefer :func:`generate_wallet`."""
+    wallet = generate_wallet()
+    return wallet.private_key.hex(), wallet.public_key, wallet.b256_address
+
+
+def generate_evm_keypair() -> tuple[str, bytes, str, str]:
+    """A new EVM key pair as o2-sdk returns it: ``(private key hex without 0x, 65-byte
+    uncompressed public key, EVM address, B256 address)``. Prefer
+    :func:`generate_evm_wallet`."""
+    wallet = generate_evm_wallet()
+    return (wallet.private_key.hex(), wallet.public_key, wallet.evm_address,
+            wallet.b256_address)
+
+
+def fuel_compact_sign(private_key_bytes: bytes, digest: bytes) -> bytes:
+    """Sign a 32-byte digest as it is: the 64-byte Fuel compact signature (low s, the
+    recovery id in the top bit of byte 32). Prefer :meth:`Wallet.sign_digest`."""
+    return _SigningKey(_secret_bytes(private_key_bytes)).sign(_check_digest(digest))
+
+
 def load_wallet(private_key_hex: str | bytes) -> Wallet:
     """A Fuel wallet from its private key (hex, ``0x`` optional, or 32 bytes)."""
     return Wallet(private_key_hex)

@@ -7,12 +7,16 @@ changes (PROTOCOL.md §6). :mod:`o2_core.book` keeps a book from them.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NoReturn, TypeVar
 
 import msgspec
+from msgspec.structs import force_setattr
 
 from .errors import ProtocolError
 from .wire import Id, Model
+
+T = TypeVar("T")
 
 
 class DepthLevel(Model, frozen=True, gc=False):
@@ -34,21 +38,60 @@ class DepthChange(Model, frozen=True, gc=False):
     quantity: int
 
 
+class FrozenList(list[T]):
+    """A ``list`` that cannot change: ``isinstance(x, list)`` holds (as o2-sdk's models
+    promise), yet every mutator raises ``TypeError``, so that one value can be shared by
+    several stream consumers. Hashable; copies and pickles as itself."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self),))
+
+    def __repr__(self) -> str:
+        return list.__repr__(self)
+
+
+def _immutable(self: FrozenList[Any], *args: Any, **kwargs: Any) -> NoReturn:
+    raise TypeError(f"{type(self).__name__} is immutable (shared between consumers); copy it "
+                    "with list(...) to change it")
+
+
+for _mutator in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+                 "insert", "pop", "remove", "clear", "sort", "reverse"):
+    setattr(FrozenList, _mutator, _immutable)
+
+
+def _frozen(levels: Sequence[DepthLevel]) -> FrozenList[DepthLevel]:
+    return levels if type(levels) is FrozenList else FrozenList(levels)
+
+
 class DepthSnapshot(Model, frozen=True):
     """A whole book (``GET /v1/depth``, and the depth stream's snapshots): absolute levels,
-    bids best (highest) first, asks best (lowest) first."""
+    bids best (highest) first, asks best (lowest) first.
 
-    bids: tuple[DepthLevel, ...] = msgspec.field(default=(), name="buys")
-    asks: tuple[DepthLevel, ...] = msgspec.field(default=(), name="sells")
+    ``bids`` and ``asks`` are lists, as in o2-sdk, but immutable ones
+    (:class:`FrozenList`): a snapshot is shared by every consumer of a stream.
+    """
+
+    bids: Sequence[DepthLevel] = msgspec.field(default=(), name="buys")
+    asks: Sequence[DepthLevel] = msgspec.field(default=(), name="sells")
     market_id: Id | None = None
 
+    def __post_init__(self) -> None:
+        force_setattr(self, "bids", _frozen(self.bids))
+        force_setattr(self, "asks", _frozen(self.asks))
+
     @property
-    def buys(self) -> tuple[DepthLevel, ...]:
+    def buys(self) -> Sequence[DepthLevel]:
         """Alias of ``bids`` (the wire name)."""
         return self.bids
 
     @property
-    def sells(self) -> tuple[DepthLevel, ...]:
+    def sells(self) -> Sequence[DepthLevel]:
         """Alias of ``asks`` (the wire name)."""
         return self.asks
 
@@ -135,4 +178,6 @@ class _Stamps(Model, frozen=True):
     seen_timestamp: int | None = None
 
 
-__all__ = ["DepthChange", "DepthChanges", "DepthLevel", "DepthSnapshot", "DepthUpdate"]
+__all__ = [
+    "DepthChange", "DepthChanges", "DepthLevel", "DepthSnapshot", "DepthUpdate", "FrozenList",
+]

@@ -7,7 +7,8 @@ the packed parallel nonce, a u256 (32 bytes big-endian, PROTOCOL_V05.md §1.7).
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from .errors import InvalidInput
 
@@ -88,9 +89,50 @@ def encode_order_type(name: str, first: int = 0, second: int = 0) -> bytes:
     return _pack_u64(code)
 
 
-def encode_order_args(price: int, quantity: int, order_type: bytes) -> bytes:
-    """OrderArgs: ``u64(price) || u64(quantity) || OrderType``."""
-    return u64(price) + u64(quantity) + order_type
+def encode_order_args(
+    price: int,
+    quantity: int,
+    order_type: bytes | str,
+    order_type_data: Mapping[str, Any] | None = None,
+) -> bytes:
+    """OrderArgs: ``u64(price) || u64(quantity) || OrderType``.
+
+    ``order_type`` is either the encoded OrderType (bytes, see :func:`encode_order_type`)
+    or, as in o2-sdk, its variant name with ``order_type_data`` for the two variants with
+    parameters: ``{"price", "timestamp"}`` for ``Limit``, ``{"max_price", "min_price"}``
+    for ``BoundedMarket`` (integers or decimal strings).
+    """
+    if isinstance(order_type, str):
+        order_type = _order_type_from_name(order_type, order_type_data)
+    elif not isinstance(order_type, (bytes, bytearray)):
+        raise InvalidInput(f"order_type must be bytes or a variant name, got {order_type!r}")
+    return u64(price) + u64(quantity) + bytes(order_type)
+
+
+#: The parameters of the OrderType variants that carry two (o2-sdk's dict keys).
+_ORDER_TYPE_PARAMS = {"Limit": ("price", "timestamp"), "BoundedMarket": ("max_price", "min_price")}
+
+
+def _order_type_from_name(name: str, data: Mapping[str, Any] | None) -> bytes:
+    keys = _ORDER_TYPE_PARAMS.get(name)
+    if keys is None:
+        return encode_order_type(name)
+    if data is None:
+        raise InvalidInput(f"a {name} order type needs order_type_data with {list(keys)}")
+    try:
+        first, second = (_int(data[key], f"{name} {key}") for key in keys)
+    except (KeyError, TypeError) as err:
+        raise InvalidInput(f"{name} order_type_data needs {list(keys)}, got {data!r}") from err
+    return encode_order_type(name, first, second)
+
+
+def _int(value: Any, what: str) -> int:
+    """An integer from an int or a decimal string (as o2-sdk's JSON-shaped dicts carry)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidInput(f"{what} must be an integer or a decimal string, got {value!r}")
 
 
 class Call(NamedTuple):
@@ -230,3 +272,186 @@ SELECTOR_CANCEL_ORDER = function_selector("cancel_order")
 SELECTOR_SETTLE_BALANCE = function_selector("settle_balance")
 SELECTOR_REGISTER_REFERER = function_selector("register_referer")
 ZERO_B256 = bytes(32)
+
+
+# --- o2-sdk's names and argument orders -----------------------------------------------
+#
+# The official SDK's encoding functions, with its argument orders and shapes (calls as
+# dicts, actions and markets as JSON-like dicts). Each one delegates to the layouts above,
+# so there is one encoder of every payload; tests check the bytes against o2-sdk's.
+
+#: o2-sdk's name of :func:`u64`.
+u64_be = u64
+
+
+def encode_option_none() -> bytes:
+    """``Option::None``: ``u64(0)``."""
+    return _OPTION_NONE
+
+
+def encode_option_some(data: bytes) -> bytes:
+    """``Option::Some(data)``: ``u64(1) || data`` (``data`` already encoded)."""
+    return _OPTION_SOME + bytes(data)
+
+
+def build_owner_action_signing_bytes(
+    nonce: int, chain_id: int, func_name: bytes | str, encoded_args: bytes = b""
+) -> bytes:
+    """o2-sdk's name of :func:`owner_action_signing_bytes` (same arguments)."""
+    return owner_action_signing_bytes(nonce, chain_id, func_name, encoded_args)
+
+
+def build_set_proxy_signing_bytes(nonce: int, chain_id: int) -> bytes:
+    """o2-sdk's name of :func:`set_proxy_signing_bytes`: the owner's account-upgrade bytes."""
+    return set_proxy_signing_bytes(nonce, chain_id)
+
+
+def build_session_signing_bytes(
+    nonce: int,
+    chain_id: int,
+    session_address: bytes,
+    contract_ids: Sequence[bytes],
+    expiry: int,
+) -> bytes:
+    """The owner's ``set_session`` bytes, in o2-sdk's argument order (contract ids before
+    expiry); :func:`session_signing_bytes` has expiry first."""
+    return session_signing_bytes(nonce, chain_id, session_address, expiry, list(contract_ids))
+
+
+def build_withdraw_signing_bytes(
+    nonce: int,
+    chain_id: int,
+    to_discriminant: int,
+    to_address: bytes,
+    asset_id: bytes,
+    amount: int,
+) -> bytes:
+    """The owner's ``withdraw`` bytes, in o2-sdk's argument order (asset before amount;
+    the bytes still carry the amount first). :func:`withdraw_signing_bytes` takes them
+    in layout order."""
+    return withdraw_signing_bytes(nonce, chain_id, to_discriminant, to_address, amount, asset_id)
+
+
+def _as_call(call: Call | Mapping[str, Any]) -> Call:
+    """A :class:`Call` from o2-sdk's call dict (``contract_id``, ``function_selector``,
+    ``amount``, ``asset_id``, ``gas``, optional ``call_data``) or a Call."""
+    if isinstance(call, Call):
+        return call
+    if not isinstance(call, Mapping):
+        raise InvalidInput(f"a call must be a dict or a Call, got {type(call).__name__}")
+    try:
+        return Call(
+            call["contract_id"],
+            call["function_selector"],
+            call["amount"],
+            call["asset_id"],
+            call.get("call_data"),
+            call.get("gas", GAS_MAX),
+        )
+    except KeyError as err:
+        raise InvalidInput(f"a call dict needs {err.args[0]!r}") from err
+
+
+def build_actions_signing_bytes(nonce: int, calls: Sequence[Call | Mapping[str, Any]]) -> bytes:
+    """The session key's bytes for a batch on the sequential track, from o2-sdk's call
+    dicts (see :func:`action_to_call`) or :class:`Call` values."""
+    return actions_signing_bytes(nonce, [_as_call(c) for c in calls])
+
+
+def build_parallel_actions_signing_bytes(
+    nonce: int, calls: Sequence[Call | Mapping[str, Any]]
+) -> bytes:
+    """The session key's bytes for a batch on the parallel track (``nonce`` is the packed
+    u256 parallel nonce), from call dicts or :class:`Call` values."""
+    return parallel_actions_signing_bytes(nonce, [_as_call(c) for c in calls])
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if isinstance(value, str):
+        digits = value[2:] if value[:2] in ("0x", "0X") else value
+        try:
+            raw = bytes.fromhex(digits)
+        except ValueError:
+            raw = b""
+        if len(raw) == 32:
+            return raw
+    raise InvalidInput(f"{what} must be 32 bytes of hex, got {value!r}")
+
+
+def _identity_call_data(to: Any) -> bytes:
+    if isinstance(to, Mapping) and "ContractId" in to:
+        return encode_identity(IDENTITY_CONTRACT, _hex32(to["ContractId"], "ContractId"))
+    if isinstance(to, Mapping) and "Address" in to:
+        return encode_identity(IDENTITY_ADDRESS, _hex32(to["Address"], "Address"))
+    raise InvalidInput(f'an identity is {{"Address": ...}} or {{"ContractId": ...}}, got {to!r}')
+
+
+def _wire_order_type(order_type: Any) -> tuple[str, Mapping[str, Any] | None]:
+    """(variant name, parameters) of a CreateOrder's wire ``order_type``."""
+    if isinstance(order_type, str):
+        return order_type, None
+    if isinstance(order_type, Mapping) and "Limit" in order_type:
+        limit = order_type["Limit"]
+        if isinstance(limit, (list, tuple)) and len(limit) == 2:
+            return "Limit", {"price": limit[0], "timestamp": limit[1]}
+    if isinstance(order_type, Mapping) and isinstance(order_type.get("BoundedMarket"), Mapping):
+        bounded: Mapping[str, Any] = order_type["BoundedMarket"]
+        return "BoundedMarket", bounded
+    raise InvalidInput(f"unknown order_type {order_type!r}")
+
+
+def action_to_call(action: Mapping[str, Any], market_info: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract call of one wire action (o2-sdk's ``action_to_call``).
+
+    ``action`` is a wire action (``{"CreateOrder": {...}}``, ``{"CancelOrder": {...}}``,
+    ``{"SettleBalance": {"to": ...}}``, ``{"RegisterReferer": {"to": ...}}``) with chain
+    integers; ``market_info`` the market's JSON (``contract_id``, ``base``/``quote`` with
+    ``asset`` and ``decimals``, and ``accounts_registry_id`` for RegisterReferer).
+    Returns the call dict :func:`build_actions_signing_bytes` takes. A buy locks
+    ``price * quantity // 10**base_decimals`` of the quote asset, a sell the quantity of
+    the base asset.
+
+    Raises:
+        InvalidInput: an unknown action or order type, or a malformed field.
+    """
+    try:
+        contract_id = _hex32(market_info["contract_id"], "contract_id")
+        if "CreateOrder" in action:
+            data = action["CreateOrder"]
+            price, quantity = _int(data["price"], "price"), _int(data["quantity"], "quantity")
+            side = data["side"]
+            if side == "Buy":
+                amount = price * quantity // 10 ** int(market_info["base"]["decimals"])
+                asset_id = _hex32(market_info["quote"]["asset"], "quote asset")
+            elif side == "Sell":
+                amount, asset_id = quantity, _hex32(market_info["base"]["asset"], "base asset")
+            else:
+                raise InvalidInput(f"side must be 'Buy' or 'Sell', got {side!r}")
+            if amount > U64_MAX:
+                raise InvalidInput("price x quantity does not fit in a u64")
+            name, params = _wire_order_type(data["order_type"])
+            call_data = encode_order_args(price, quantity, name, params)
+            selector = SELECTOR_CREATE_ORDER
+        elif "CancelOrder" in action:
+            amount, asset_id, selector = 0, ZERO_B256, SELECTOR_CANCEL_ORDER
+            call_data = _hex32(action["CancelOrder"]["order_id"], "order_id")
+        elif "SettleBalance" in action:
+            amount, asset_id, selector = 0, ZERO_B256, SELECTOR_SETTLE_BALANCE
+            call_data = _identity_call_data(action["SettleBalance"]["to"])
+        elif "RegisterReferer" in action:
+            # a call on the accounts registry, not on the market
+            contract_id = _hex32(market_info["accounts_registry_id"], "accounts_registry_id")
+            amount, asset_id, selector = 0, ZERO_B256, SELECTOR_REGISTER_REFERER
+            call_data = _identity_call_data(action["RegisterReferer"]["to"])
+        else:
+            raise InvalidInput(f"unknown action {action!r}")
+    except (KeyError, TypeError) as err:
+        raise InvalidInput(f"malformed action or market info: missing or bad {err}") from err
+    return {
+        "contract_id": contract_id,
+        "function_selector": selector,
+        "amount": amount,
+        "asset_id": asset_id,
+        "gas": GAS_MAX,
+        "call_data": call_data,
+    }

@@ -29,6 +29,7 @@ must not hide them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -323,6 +324,8 @@ ERROR_CODES: dict[int, type[ApiError]] = {
     8001: EventsNotFound,
 }
 CODE_OF: dict[type[O2Error], int] = {cls: code for code, cls in ERROR_CODES.items()}
+#: o2-sdk's name of :data:`ERROR_CODES` (the same dict).
+ERROR_CODE_MAP = ERROR_CODES
 
 
 # --- classification of replies -------------------------------------------------------
@@ -399,9 +402,34 @@ def error_from_body(status: int, body: bytes, retry_after: float | None = None) 
     return api_error(code, message, raw_reason, data.receipts, retry_after)
 
 
+def raise_for_error(data: Mapping[str, Any]) -> None:
+    """Raise the error a decoded reply body stands for; return if it is not an error.
+
+    o2-sdk's function over a ``json.loads`` result. A body with a ``tx_id`` is a success;
+    one with neither a ``code`` nor a ``message``/``error`` says nothing and passes. Any
+    other body raises exactly what :func:`error_from_body` makes of it as an error reply
+    (one classifier for both): the :class:`ApiError` of its code, an
+    :class:`OnChainRevert` (or :class:`InternalRevert` for code 1000) when it shows
+    on-chain evidence, else a plain :class:`O2Error`.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"raise_for_error takes a decoded JSON object, got {data!r:.80}")
+    if "tx_id" in data:
+        return
+    if data.get("code") is None and "message" not in data and "error" not in data:
+        return
+    body = dict(data)
+    if not (body.get("message") or body.get("error")):
+        body["message"] = "Unknown error"
+    error = error_from_body(400, msgspec.json.encode(body, enc_hook=str))
+    if error is not None:
+        raise error
+
+
 __all__ = [
     "CODE_OF",
     "ERROR_CODES",
+    "ERROR_CODE_MAP",
     "AccountNotFound",
     "AlreadySubscribed",
     "ApiError",
@@ -448,4 +476,5 @@ __all__ = [
     "api_error",
     "error_from_body",
     "excerpt",
+    "raise_for_error",
 ]

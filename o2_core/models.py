@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from . import markets as _m
+from .book import DepthBook
 from .depth import DepthChange, DepthChanges, DepthLevel, DepthSnapshot, DepthUpdate
 from .errors import ProtocolError
 from .identity import AddressIdentity, ContractIdentity, Identity
@@ -262,12 +263,27 @@ class MarketTicker(_RawReply):
 
 
 class TradeAccount(Model, frozen=True):
-    """The on-chain trading account record."""
+    """The on-chain trading account record.
+
+    ``sync_state`` is the indexer's record shape as sent: ``"None"`` or ``{"V3": {...}}``.
+    """
 
     owner: Identity
     nonce: int = 0
     last_modification: int = 0
     synced_with_network: bool | None = None
+    sync_state: dict[str, Any] | str | None = None
+
+    @property
+    def sync_generation(self) -> int:
+        """The indexer's sync generation from ``sync_state`` (``{"V3": ...}`` is 3; none
+        is 0). Not the account's implementation: it says nothing about parallel-nonce
+        support (use :meth:`~o2_core.client.O2Client.probe_parallel_support`)."""
+        if isinstance(self.sync_state, dict):
+            for key in self.sync_state:
+                if key[:1] == "V" and key[1:].isdigit():
+                    return int(key[1:])
+        return 0
 
 
 class AccountSession(Model, frozen=True):
@@ -294,6 +310,11 @@ class AccountInfo(Model, frozen=True):
     def nonce(self) -> int:
         """The account's current nonce (0 when there is no account)."""
         return self.trade_account.nonce if self.trade_account is not None else 0
+
+    @property
+    def sync_generation(self) -> int:
+        """:attr:`TradeAccount.sync_generation` (0 when there is no account)."""
+        return self.trade_account.sync_generation if self.trade_account is not None else 0
 
 
 class AccountCreateResponse(Model, frozen=True):
@@ -333,6 +354,13 @@ class Order(Model, frozen=True):
     market_id: Id | None = None
     account: Identity | None = None
     owner: Identity | None = None
+    desired_quantity: int | None = None
+    base_decimals: int | None = None
+    #: The detail records some replies carry, kept as sent.
+    fill: dict[str, Any] | None = None
+    fills: list[Any] | None = None
+    history: list[Any] | None = None
+    order_tx_history: list[Any] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -587,6 +615,7 @@ __all__ = [
     "ContractIdentity",
     "CreateOrderAction",
     "CreateOrderRequestAction",
+    "DepthBook",
     "DepthChange",
     "DepthChanges",
     "DepthLevel",

@@ -23,6 +23,7 @@ from enum import Enum
 
 from .errors import NonceStateError
 from .onchain_revert import is_onchain_already_used, is_onchain_nonce_error
+from .parallel_manager import ParallelNonceManager, WindowFetcher
 from .parallel_nonce import (
     DEFAULT_NONCE_TTL_SECS,
     MAX_NONCE_SESSION_ID,
@@ -32,9 +33,7 @@ from .parallel_nonce import (
     ParallelNonce,
     ParallelNonceError,
     ParallelNonceIssuer,
-    ParallelNonceManager,
     ParallelNonceWindowFull,
-    WindowFetcher,
     WindowResponse,
     WindowSlot,
     is_nonce_rejection,

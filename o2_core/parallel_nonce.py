@@ -14,14 +14,13 @@ The issuer is an explicit state machine::
 
 Every seat increments ``generation``. A seat that carries the generation its fetch began
 under is refused (a no-op) once another seat has happened since: that is the single-flight
-rule of §1.5, expressed without a lock. :class:`ParallelNonceManager` is the official
-SDK's async wrapper around it (it only awaits the injected fetcher).
+rule of §1.5, expressed without a lock. :class:`o2_core.parallel_manager.ParallelNonceManager`
+is the official SDK's async wrapper around it (it only awaits the injected fetcher).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -360,10 +359,12 @@ class IssuerState(Enum):
 class ParallelNonceIssuer:
     """The local issuer of one ``(trade account, lane)``: a cursor over the lane's slots.
 
-    Pure: no I/O, no clock (``now`` is an argument), no locks. ``next_nonce`` hands out the
-    cursor's slot and advances it by one bit (rolling into the next word); the cursor never
-    moves backwards except by :meth:`seat`, and is not bounded by the window top (running
-    past it earns an "out of window" rejection, healed by a resync).
+    Pure: no I/O, no clock (``now`` is an argument), no locks. :meth:`next` hands out the
+    cursor's slot and advances it by one bit (rolling into the next word); :meth:`reserve`
+    does the same and remembers the slot as in flight, so that no later seat hands it out
+    again. The cursor never moves backwards except by :meth:`seat` (and :meth:`rewind`),
+    and is not bounded by the window top (running past it earns an "out of window"
+    rejection, healed by a resync).
 
     Args:
         nonce_session_id: the lane, 0..4.
@@ -373,7 +374,7 @@ class ParallelNonceIssuer:
         ParallelNonceError: a lane outside 0..4 or a negative TTL.
     """
 
-    __slots__ = ("_bit", "_generation", "_lane", "_ttl", "_word")
+    __slots__ = ("_bit", "_generation", "_issued", "_lane", "_ttl", "_word")
 
     def __init__(self, nonce_session_id: int = 0, ttl_secs: int = DEFAULT_NONCE_TTL_SECS) -> None:
         self._lane = check_lane(nonce_session_id)
@@ -383,11 +384,31 @@ class ParallelNonceIssuer:
         self._word = 0
         self._bit = 0
         self._generation = 0
+        #: word -> (bitmap of reserved slots not known settled, latest expiry among them)
+        self._issued: dict[int, tuple[int, int]] = {}
 
     @property
     def nonce_session_id(self) -> int:
         """The lane."""
         return self._lane
+
+    @property
+    def issued_words(self) -> int:
+        """How many words hold reserved slots not yet known settled (memory: bounded by
+        the nonce lifetime)."""
+        return len(self._issued)
+
+    def is_issued(self, word: int, bit: int) -> bool:
+        """Whether ``(word, bit)`` was reserved and may still be in flight.
+
+        Args:
+            word: a word position.
+            bit: a bit of it, 0..127.
+
+        Returns:
+            True when it was reserved and is not yet known settled.
+        """
+        return bool(self._issued.get(word, (0, 0))[0] >> bit & 1)
 
     @property
     def ttl_secs(self) -> int:
@@ -411,7 +432,8 @@ class ParallelNonceIssuer:
         return self._generation
 
     def next(self, now: float) -> ParallelNonce:
-        """Issue the cursor's slot and advance the cursor.
+        """Issue the cursor's slot and advance the cursor (slots still in flight from before a
+        seat are skipped).
 
         Args:
             now: unix time in seconds; the nonce expires at ``int(now) + ttl_secs``.
@@ -425,14 +447,66 @@ class ParallelNonceIssuer:
         """
         if not self._generation:
             raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
+        while self.is_issued(self._word, self._bit):  # in flight since before a seat
+            self._advance(now)
         nonce = ParallelNonce(self._lane, int(now) + self._ttl, self._word, self._bit)
         nonce.encode()  # validate (a cursor past 2^128 words, a negative time) before moving
+        self._advance(now)
+        return nonce
+
+    def reserve(self, now: float) -> ParallelNonce:
+        """:meth:`next`, remembered as in flight: no seat hands it out again until it is shown
+        consumed, seated past or expired.
+
+        Args:
+            now: unix time in seconds.
+
+        Returns:
+            The issued nonce.
+
+        Raises:
+            NonceStateError: not seated yet.
+        """
+        nonce = self.next(now)
+        word, bit = nonce.slot
+        bits, latest = self._issued.get(word, (0, 0))
+        self._issued[word] = (bits | 1 << bit, max(latest, nonce.timestamp))
+        return nonce
+
+    def rewind(self, word: int, bit: int) -> None:
+        """Put the cursor on ``(word, bit)``, trusting the caller: remembered slots at or after
+        it are forgotten. For tools and tests that replay a lane (o2-sdk's own tests set its
+        manager's cursor this way); a client never needs it.
+
+        Args:
+            word: a word position.
+            bit: a bit of it, 0..127.
+
+        Raises:
+            ParallelNonceError: not a slot of a u128 word.
+        """
+        ParallelNonce(self._lane, 0, word, bit).encode()
+        for issued in list(self._issued):
+            if issued > word:
+                del self._issued[issued]
+            elif issued == word:
+                bits, latest = self._issued[issued]
+                bits &= (1 << bit) - 1
+                if bits:
+                    self._issued[issued] = (bits, latest)
+                else:
+                    del self._issued[issued]
+        self._word, self._bit = word, bit
+
+    def _advance(self, now: float) -> None:
         if self._bit + 1 < NONCE_BITMAP_SIZE:
             self._bit += 1
-        else:
-            self._bit = 0
-            self._word += 1
-        return nonce
+            return
+        self._bit = 0
+        self._word += 1
+        # once a word: forget words whose every nonce has expired (they cannot land)
+        for word in [w for w, (_, latest) in self._issued.items() if latest < int(now)]:
+            del self._issued[word]
 
     def next_nonce(self, now: float) -> int:
         """:meth:`next`, packed.
@@ -459,8 +533,16 @@ class ParallelNonceIssuer:
         """
         return seen_generation == self._generation
 
-    def seat(self, window: WindowResponse, seen_generation: int | None = None) -> bool:
+    def seat(
+        self,
+        window: WindowResponse,
+        seen_generation: int | None = None,
+        now: float | None = None,
+    ) -> bool:
         """Seat the cursor just past the window's highest consumed bit; a new generation.
+
+        Slots issued earlier and not shown consumed stay remembered (still skipped), unless
+        they lie before the new cursor or, given ``now``, have expired.
 
         Args:
             window: the lane's window as fetched.
@@ -469,6 +551,7 @@ class ParallelNonceIssuer:
                 no fresher than what that seat used, and re-seating would move the cursor
                 back onto slots already handed out again: the seat is refused. None seats
                 unconditionally.
+            now: unix seconds, to forget remembered slots whose nonces have expired.
 
         Returns:
             True when seated; False when refused as stale (nothing changes).
@@ -484,7 +567,18 @@ class ParallelNonceIssuer:
             )
         if seen_generation is not None and seen_generation != self._generation:
             return False
-        self._word, self._bit = window.first_free_position()
+        word, bit = window.first_free_position()
+        kept: dict[int, tuple[int, int]] = {}
+        for issued, (bits, latest) in self._issued.items():
+            if issued < word or (now is not None and latest < int(now)):
+                continue
+            bits &= ~window.effective_bitmap(issued)  # landed: the chain has them now
+            if issued == word:
+                bits &= ~((1 << bit) - 1)  # before the cursor: never handed out again
+            if bits:
+                kept[issued] = (bits, latest)
+        self._issued = kept
+        self._word, self._bit = word, bit
         self._generation += 1
         return True
 
@@ -493,128 +587,6 @@ class ParallelNonceIssuer:
             f"ParallelNonceIssuer(lane={self._lane}, cursor={self.cursor}, "
             f"generation={self._generation})"
         )
-
-
-# --- the official SDK's manager: async, awaiting only the injected fetcher -------------------
-
-WindowFetcher = Callable[[], Awaitable[WindowResponse]]
-"""Fetches the lane's window (``GET /v1/accounts/window``, parsed)."""
-
-
-class ParallelNonceManager:
-    """The official SDK's issuer of one ``(trade account, lane)``: an async shell over the issuer.
-
-    ``next_nonce()`` is synchronous, does no I/O and is thread-safe. ``init()`` and
-    ``resync_from_chain()`` await only the injected ``window_fetcher``; this module
-    imports no event loop library, so the manager runs under asyncio, trio or anything
-    else that can await the fetcher.
-
-    **Single-flight resync without a lock.** Re-seating moves the cursor *backwards* onto
-    slots the chain has not yet recorded, so two resyncs racing after the same failure
-    could hand one slot to two retries. The official SDK serialises resyncs with an
-    asyncio lock. Here every seat is guarded by the issuer's generation instead:
-
-    1. the generation ``g`` is read *before* fetching (from the caller's
-       ``seen_generation``, read before its failed submission, or, when None, now);
-    2. if ``g`` is already stale, return at once without fetching (someone resynced);
-    3. after the fetch, seat only if the generation is *still* ``g`` (checked and set in
-       one synchronous step, so no await can interleave).
-
-    So at most one seat happens per generation: of several resyncs started under ``g``,
-    the first fetch to complete seats (making ``g + 1``); the others find the generation
-    moved and discard their windows, since seating from them could move the cursor back
-    onto slots the winner's retries already hold (the winner's cursor is past everything
-    its window showed consumed, and only this lane's submitters consume this lane). The
-    difference from the lock is only that a losing fetch is wasted, not avoided. A
-    ``threading.Lock`` guards the synchronous steps (never held across an await) so that
-    threads sharing a manager cannot interleave inside them either.
-
-    Args:
-        window_fetcher: coroutine function returning the lane's :class:`WindowResponse`.
-        nonce_session_id: the lane, 0..4 (checked here, before anything is fetched).
-        ttl_secs: lifetime of each issued nonce.
-        clock: returns the unix time in seconds (injected: the core never reads the clock).
-    """
-
-    def __init__(
-        self,
-        *,
-        window_fetcher: WindowFetcher,
-        nonce_session_id: int = 0,
-        ttl_secs: int = DEFAULT_NONCE_TTL_SECS,
-        clock: Callable[[], float],
-    ) -> None:
-        self._issuer = ParallelNonceIssuer(nonce_session_id, ttl_secs)
-        self._fetch_window = window_fetcher
-        self._clock = clock
-        self._lock = threading.Lock()
-
-    @property
-    def issuer(self) -> ParallelNonceIssuer:
-        """The underlying pure state machine (read it; drive it through the manager)."""
-        return self._issuer
-
-    @property
-    def nonce_session_id(self) -> int:
-        """The lane."""
-        return self._issuer.nonce_session_id
-
-    @property
-    def cursor(self) -> tuple[int, int]:
-        """``(word, bit)`` of the next nonce."""
-        with self._lock:
-            return self._issuer.cursor
-
-    @property
-    def resync_generation(self) -> int:
-        """Incremented by every seat; read it before a submission, pass it to
-        :meth:`resync_from_chain` if the submission fails."""
-        with self._lock:
-            return self._issuer.generation
-
-    def next_nonce(self) -> int:
-        """Issue the next parallel nonce. Thread-safe, no I/O.
-
-        Returns:
-            The packed U256.
-
-        Raises:
-            NonceStateError: :meth:`init` has not seated the issuer yet.
-        """
-        with self._lock:
-            return self._issuer.next_nonce(self._clock())
-
-    async def init(self) -> None:
-        """Fetch the window and seat the cursor (a resync that no concurrent one preempts).
-
-        Raises:
-            ParallelNonceWindowFull: the lane's window is full.
-        """
-        await self.resync_from_chain()
-
-    async def resync_from_chain(self, seen_generation: int | None = None) -> bool:
-        """Re-fetch the window and seat the cursor past its highest consumed bit, once.
-
-        Args:
-            seen_generation: :attr:`resync_generation` read before the failed submission;
-                when a seat has happened since, nothing is fetched and nothing changes.
-                None: resync under the current generation.
-
-        Returns:
-            True when this call seated the cursor; False when another seat made it moot.
-        """
-        with self._lock:
-            current = self._issuer.generation
-        if seen_generation is None:
-            seen_generation = current
-        elif seen_generation != current:
-            return False
-        window = await self._fetch_window()
-        with self._lock:
-            return self._issuer.seat(window, seen_generation)
-
-    def __repr__(self) -> str:
-        return f"ParallelNonceManager({self._issuer!r})"
 
 
 # --- classification of rejections (PROTOCOL_V05 §1.9) --------------------------------------
@@ -729,9 +701,7 @@ __all__ = [
     "ParallelNonce",
     "ParallelNonceError",
     "ParallelNonceIssuer",
-    "ParallelNonceManager",
     "ParallelNonceWindowFull",
-    "WindowFetcher",
     "WindowResponse",
     "WindowSlot",
     "check_lane",

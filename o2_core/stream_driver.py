@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,7 +293,7 @@ class StreamDriver:
             event = self._waiting[id(consumer)] = anyio.Event()
             await self._wait(event)
 
-    async def iterate(self, sub: Subscription) -> AsyncIterator[Any]:
+    async def iterate(self, sub: Subscription) -> AsyncGenerator[Any, None]:
         """Subscribe ``sub`` and yield its updates until the streams close.
 
         Args:
@@ -322,7 +322,7 @@ class StreamDriver:
             with anyio.CancelScope(shield=True):
                 await self._release(consumer)
 
-    async def lifecycle(self) -> AsyncIterator[ConnectionEvent]:
+    async def lifecycle(self) -> AsyncGenerator[ConnectionEvent, None]:
         """Lifecycle events until CLOSED (this iterator also keeps the connection read).
 
         Yields:

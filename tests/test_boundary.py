@@ -27,6 +27,7 @@ ASYNC_SHELL = (
     "api.py",
     "sequencer.py",
     "stream_driver.py",
+    "websocket.py",
     "bridge/client.py",
 )
 ALLOWED = {name: frozenset({"anyio"}) for name in ASYNC_SHELL}
@@ -243,3 +244,17 @@ def test_no_two_classes_share_a_name_outside_the_simulator() -> None:
     assert sorted(shared.pop("O2Client")) == [
         "o2_core.client", "o2_transport_aiohttp", "o2_transport_httpx"]
     assert shared == {}
+
+
+#: The most lines a module of ours may have: past that, a module holds more than one idea.
+MAX_LINES = 700
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    sizes = {
+        _module_name(p): len(p.read_text().splitlines())
+        for package in OUR_PACKAGES
+        for p in (REPO / package).rglob("*.py")
+    }
+    assert len(sizes) > 50
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

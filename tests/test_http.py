@@ -232,9 +232,9 @@ def test_parse_bars_both_shapes() -> None:
 def test_parse_depth_both_keys(key: str) -> None:
     snapshot = http.parse_depth(ok({"market_id": MID, key: BOOK}))
     assert snapshot.market_id == MID
-    assert snapshot.bids == (m.DepthLevel(10, 3),) and snapshot.asks == (m.DepthLevel(12, 4),)
+    assert snapshot.bids == [m.DepthLevel(10, 3)] and snapshot.asks == [m.DepthLevel(12, 4)]
     empty = http.parse_depth(ok({"market_id": MID}))
-    assert empty.bids == () and empty.asks == ()
+    assert empty.bids == [] and empty.asks == []
 
 
 def test_parse_order_wrapped() -> None:

@@ -369,6 +369,59 @@ def test_issuer_arguments() -> None:
     assert fresh.cursor == (0, 0)
 
 
+def test_a_seat_never_hands_out_a_slot_still_in_flight() -> None:
+    issuer = ParallelNonceIssuer(ttl_secs=60)
+    issuer.seat(window(0, {}))
+    assert [issuer.reserve(0).slot for _ in range(3)] == [(0, 0), (0, 1), (0, 2)]
+    # None has landed yet: the window is unchanged, the cursor goes back to (0, 0) ...
+    assert issuer.seat(window(0, {}), now=1)
+    assert issuer.cursor == (0, 0)
+    # ... and the three in flight are skipped (the official SDK would reissue them)
+    assert issuer.reserve(1).slot == (0, 3)
+    # (0, 0) and (0, 1) landed: the seat forgets them and what lies before the cursor
+    assert issuer.seat(window(0, {0: 0b11}), now=2)
+    assert issuer.cursor == (0, 2) and issuer.is_issued(0, 2) and not issuer.is_issued(0, 0)
+    assert issuer.reserve(2).slot == (0, 4)  # (0, 2) and (0, 3) may still land
+    # Their nonces have expired by now (issued at 0 and 1 with 60 s to live): they cannot
+    # land any more, so a seat forgets them and the slots are used again.
+    assert issuer.seat(window(0, {0: 0b11}), now=200)
+    assert issuer.issued_words == 0
+    assert issuer.reserve(200).slot == (0, 2)
+
+
+def test_burnt_slots_are_not_remembered_and_a_rewind_is_trusted() -> None:
+    """``next`` burns as o2-sdk does (a seat may hand the slot out again); ``rewind``
+    puts the cursor where the caller says, forgetting what it remembered from there."""
+    issuer = ParallelNonceIssuer(ttl_secs=60)
+    issuer.seat(window(0, {}))
+    assert [issuer.next(0).slot for _ in range(2)] == [(0, 0), (0, 1)]
+    assert issuer.reserve(0).slot == (0, 2)
+    issuer.seat(window(0, {}))
+    assert [issuer.next(0).slot for _ in range(3)] == [(0, 0), (0, 1), (0, 3)]
+    issuer.rewind(0, 2)
+    assert not issuer.is_issued(0, 2)
+    assert issuer.next(0).slot == (0, 2)
+    with pytest.raises(ParallelNonceError):
+        issuer.rewind(2**128, 0)
+    # o2-sdk's tests set the manager's cursor fields under its lock
+    manager = ParallelNonceManager(window_fetcher=None, clock=lambda: 0)  # type: ignore[arg-type]
+    manager.issuer.seat(window(0, {}))
+    manager.reserve_nonce()
+    with manager._lock:
+        manager._word, manager._bit = (0, 0)
+    assert manager.cursor == (0, 0) and ParallelNonce.decode(manager.next_nonce()).slot == (0, 0)
+
+
+def test_reserved_slots_are_forgotten_as_they_expire() -> None:
+    """Memory stays bounded by the nonce lifetime: ~rate x ttl slots, one int per word."""
+    issuer = ParallelNonceIssuer(ttl_secs=10)
+    issuer.seat(window(0, {}))
+    for i in range(20_000):
+        issuer.reserve(i / 100)  # 100 nonces a second, never resynced
+    # 10 s of nonces are 1,000 slots: 8 words, plus the word being filled and one spare
+    assert issuer.issued_words <= 10
+
+
 class ChainLane:
     """The contract's view of one lane: a window base and 8 recycled slots."""
 
@@ -403,9 +456,10 @@ class IssuerMachine(RuleBasedStateMachine):
     """Issues, landings, foreign consumption, window slides and (stale) resyncs, interleaved.
 
     Properties: the issuer's cursor follows the model exactly (it never moves backwards
-    except by a seat); within a generation no slot is issued twice; a slot is issued
-    again only after a later seat put the cursor on it, and then the window that seat
-    used showed it unconsumed; a stale resync and a full window change nothing.
+    except by a seat); it skips a slot only when that slot was issued and may still be in
+    flight; no slot is issued twice unless its earlier nonce had expired (so it could not
+    land); never a slot the last seat's window showed consumed; a stale resync and a full
+    window change nothing.
     """
 
     def __init__(self) -> None:
@@ -418,23 +472,36 @@ class IssuerMachine(RuleBasedStateMachine):
         self.issued: dict[tuple[int, int], int] = {}  # slot -> generation of its last issue
         self.pending: list[tuple[int, int]] = []
         self.seat_consumed: set[tuple[int, int]] = set()  # consumed per the last seat's window
+        # issued, not shown consumed by a seat, not before a seated cursor: slot -> expiry
+        self.remembered: dict[tuple[int, int], int] = {}
 
-    @rule(now=st.integers(0, 2**32))
-    def issue(self, now: int) -> None:
+    @rule(now=st.integers(0, 2**32), reserve=st.booleans())
+    def issue(self, now: int, reserve: bool) -> None:
         if self.cursor is None:
             with pytest.raises(NonceStateError):
-                self.issuer.next(now)
+                self.issuer.reserve(now) if reserve else self.issuer.next(now)
             return
-        nonce = self.issuer.next(now)
-        assert nonce.slot == self.cursor
+        nonce = self.issuer.reserve(now) if reserve else self.issuer.next(now)
+        assert nonce.slot >= self.cursor
+        slot = self.cursor
+        while slot != nonce.slot:  # every skipped slot may still be in flight
+            assert slot in self.remembered, f"skipped {slot}, which was never issued"
+            slot = (slot[0], slot[1] + 1) if slot[1] < 127 else (slot[0] + 1, 0)
+            event("skipped a slot still in flight")
         assert (nonce.timestamp, nonce.nonce_session_id) == (now + 60, self.lane)
-        if nonce.slot in self.issued:
-            assert self.issued[nonce.slot] < self.generation, "same slot twice in a generation"
-            event("a slot issued again after a re-seat onto it")
+        if nonce.slot in self.remembered:
+            assert self.remembered[nonce.slot] < now, "a slot in flight issued again"
+            event("a slot issued again after its nonce expired")
+        elif nonce.slot in self.issued:
+            event("a slot issued again after a seat showed it settled")
         assert nonce.slot not in self.seat_consumed, "issued a slot the window showed consumed"
         self.issued[nonce.slot] = self.generation
+        if reserve:
+            self.remembered[nonce.slot] = nonce.timestamp
+        else:
+            self.remembered.pop(nonce.slot, None)
         self.pending.append(nonce.slot)
-        word, bit = self.cursor
+        word, bit = nonce.slot
         self.cursor = (word, bit + 1) if bit < 127 else (word + 1, 0)
 
     @rule(data=st.data(), lands=st.booleans())
@@ -476,6 +543,21 @@ class IssuerMachine(RuleBasedStateMachine):
             (w, b) for w in range(reply.base, reply.base + 8) for b in range(128)
             if reply.effective_bitmap(w) >> b & 1
         }
+        self.remembered = {
+            slot: expiry for slot, expiry in self.remembered.items()
+            if slot >= expected and not reply.effective_bitmap(slot[0]) >> slot[1] & 1
+        }
+
+    @rule(back=st.integers(0, 300))
+    def rewind(self, back: int) -> None:
+        if self.cursor is None:
+            return
+        word, bit = self.cursor
+        position = max(0, word * 128 + bit - back)
+        self.issuer.rewind(position // 128, position % 128)
+        self.cursor = (position // 128, position % 128)
+        self.remembered = {s: e for s, e in self.remembered.items() if s < self.cursor}
+        self.seat_consumed = set()  # the caller is trusted: it may rewind onto used slots
 
     @rule()
     def seat_for_another_lane(self) -> None:

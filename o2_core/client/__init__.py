@@ -107,6 +107,7 @@ class O2Client(StreamsMixin, OwnerMixin, TradingMixin, ReadsMixin):
         self._resync_locks: dict[int, anyio.Lock] = {}
         self._session: SessionInfo | None = None
         self._streams: StreamDriver | None = None
+        self._ws = None
         self._task_group: anyio.abc.TaskGroup | None = None
         self._closed = False
 

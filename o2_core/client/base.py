@@ -24,8 +24,8 @@ from ..errors import AccountNotFound, InvalidInput, O2Error
 from ..http import Decoder, Reply, Request
 from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256, decode
 from ..orders import check_session_alive
+from ..parallel_manager import ParallelNonceManager
 from ..parallel_nonce import (
-    ParallelNonceManager,
     WindowResponse,
     is_parallel_nonce_already_used,
     is_parallel_nonce_out_of_window,
@@ -159,7 +159,7 @@ class ClientBase:
         resynced = False
         while True:
             seen = manager.resync_generation
-            request = build(manager.next_nonce())
+            request = build(manager.reserve_nonce().encode())
             try:
                 return decoder((await self._send_signed(request)).response.body)
             except O2Error as err:

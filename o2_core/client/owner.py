@@ -31,7 +31,8 @@ from ..models import (
 )
 from ..onchain_revert import is_no_upgrade_available, is_selector_mismatch_revert
 from ..orders import prepare_group
-from ..parallel_nonce import ParallelNonce, ParallelNonceManager, check_lane
+from ..parallel_manager import ParallelNonceManager
+from ..parallel_nonce import ParallelNonce, check_lane
 from .base import ClientBase, decoder_of
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,14 @@ class _Withdrawal:
     asset_id: str
     amount: int
     chain_id: int
+
+
+def _lane(nonce_strategy: str, nonce_session_id: int) -> int | None:
+    """The parallel lane asked for (None on the sequential track), checked."""
+    if nonce_strategy not in NONCE_STRATEGIES:
+        raise InvalidInput(f"nonce_strategy must be one of {NONCE_STRATEGIES}, got "
+                           f"{nonce_strategy!r}")
+    return check_lane(nonce_session_id) if nonce_strategy == "parallel" else None
 
 
 class OwnerMixin(ClientBase):
@@ -93,10 +102,7 @@ class OwnerMixin(ClientBase):
             MarketNotFound: one of ``markets`` does not exist.
             AccountNotFound: the owner has no trading account (call :meth:`setup_account`).
         """
-        if nonce_strategy not in NONCE_STRATEGIES:
-            raise InvalidInput(f"nonce_strategy must be one of {NONCE_STRATEGIES}, got "
-                               f"{nonce_strategy!r}")
-        lane = check_lane(nonce_session_id) if nonce_strategy == "parallel" else 0
+        lane = _lane(nonce_strategy, nonce_session_id)
         if isinstance(markets, (str, Market)):
             markets = [markets]
         if not markets:
@@ -126,13 +132,50 @@ class OwnerMixin(ClientBase):
             owner_address=owner.b256_address,
             nonce=self._sequencer(tid).tracker.current or 0,
         )
-        if nonce_strategy == "parallel":
-            manager = self._parallel_manager(tid, lane)
-            await manager.init()
-            session.nonce_manager = manager
+        if lane is not None:
+            session.nonce_manager = await self._synced_lane(tid, lane)
         self._session = session
         logger.info("%s session %s created for %s", nonce_strategy, session.session_address, tid)
         return session
+
+    async def restore_session(
+        self,
+        session: SessionInfo,
+        nonce_strategy: str = "sequential",
+        nonce_session_id: int = 0,
+    ) -> SessionInfo:
+        """Make a saved session the active one, on the nonce track of your choice.
+
+        The track is the client's choice, not the session's: a session restored after a
+        restart may trade on the parallel track (its lane is read from
+        ``/v1/accounts/window``) or on the sequential one (the account's nonce is read
+        again before the next signature).
+
+        Args:
+            session: the saved session (see :class:`~o2_core.models.SessionInfo`).
+            nonce_strategy: ``"sequential"`` or ``"parallel"``.
+            nonce_session_id: the parallel lane, 0..4.
+
+        Returns:
+            ``session``, now active, with its parallel issuer set (or cleared).
+
+        Raises:
+            InvalidInput: not a SessionInfo, a bad strategy or lane — before any request.
+            O2Error: the lane's window could not be read.
+        """
+        if not isinstance(session, SessionInfo):
+            raise InvalidInput("restore_session needs a SessionInfo")
+        lane = _lane(nonce_strategy, nonce_session_id)
+        tid = str(session.trade_account_id)
+        session.nonce_manager = None if lane is None else await self._synced_lane(tid, lane)
+        self._sequencer(tid).invalidate()
+        self._session = session
+        return session
+
+    async def _synced_lane(self, trade_account_id: str, lane: int) -> ParallelNonceManager:
+        manager = self._parallel_manager(trade_account_id, lane)
+        await manager.init()
+        return manager
 
     # --- withdrawals -------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import Any
 
 from .. import http
 from ..book import OrderBook
@@ -20,12 +22,22 @@ from ..models import (
 )
 from ..stream import ConnectionEvent
 from ..stream_driver import StreamDriver
-from ..subscriptions import BalancesSub, DepthSub, NonceSub, OrdersSub, TradesSub
+from ..subscriptions import (
+    BalancesSub,
+    DepthSub,
+    NonceSub,
+    OrdersSub,
+    Subscription,
+    TradesSub,
+)
+from ..websocket import O2WebSocket
 from .base import ClientBase
 
 
 class StreamsMixin(ClientBase):
     """Market and account streams over the client's shared WebSocket."""
+
+    _ws: O2WebSocket | None
 
     def _stream_driver(self) -> StreamDriver:
         if self._closed:
@@ -38,9 +50,27 @@ class StreamsMixin(ClientBase):
                 self._streams.host_in(self._task_group)
         return self._streams
 
+    async def _ensure_ws(self) -> O2WebSocket:
+        """o2-sdk's hook: an :class:`~o2_core.websocket.O2WebSocket` on this client's
+        shared connection (made once; closed with the client).
+
+        Raises:
+            UsageError: the client is closed.
+        """
+        if self._ws is None:
+            self._ws = O2WebSocket(self._config, driver=self._stream_driver())
+        return self._ws
+
+    async def _iterate(self, sub: Subscription) -> AsyncGenerator[Any, None]:
+        """The driver's iterator of ``sub``, closed as soon as the caller stops (on trio an
+        iterator left to the garbage collector warns)."""
+        async with aclosing(self._stream_driver().iterate(sub)) as updates:
+            async for update in updates:
+                yield update
+
     async def stream_depth(
         self, market: str | Market, precision: int = 1
-    ) -> AsyncIterator[DepthUpdate]:
+    ) -> AsyncGenerator[DepthUpdate, None]:
         """Depth of a market: a snapshot first, then updates of signed relative changes.
 
         A fresh snapshot (``is_snapshot``) follows every reconnect and every resync of a
@@ -62,12 +92,12 @@ class StreamsMixin(ClientBase):
         """
         wire = http.depth_precision_wire(precision)
         mk = await self._market(market)
-        async for update in self._stream_driver().iterate(DepthSub(mk.market_id, wire)):
+        async for update in self._iterate(DepthSub(mk.market_id, wire)):
             yield update
 
     async def order_book(
         self, market: str | Market, precision: int = 1
-    ) -> AsyncIterator[OrderBook]:
+    ) -> AsyncGenerator[OrderBook, None]:
         """A live local order book of a market, kept from :meth:`stream_depth`.
 
         The book is seeded from the snapshot and re-seeded after reconnects and resyncs.
@@ -86,11 +116,12 @@ class StreamsMixin(ClientBase):
             SubscriptionConflict: another precision of this market is already streamed.
         """
         book = OrderBook()
-        async for update in self.stream_depth(market, precision):
-            if book.apply(update):
-                yield book
+        async with aclosing(self.stream_depth(market, precision)) as updates:
+            async for update in updates:
+                if book.apply(update):
+                    yield book
 
-    async def stream_orders(self, account: AccountInfo | str) -> AsyncIterator[OrderUpdate]:
+    async def stream_orders(self, account: AccountInfo | str) -> AsyncGenerator[OrderUpdate, None]:
         """Order updates of a trading account.
 
         Args:
@@ -105,10 +136,10 @@ class StreamsMixin(ClientBase):
             UsageError: the client is closed.
         """
         sub = OrdersSub(ContractIdentity(self._account_id(account)))
-        async for update in self._stream_driver().iterate(sub):
+        async for update in self._iterate(sub):
             yield update
 
-    async def stream_trades(self, market: str | Market) -> AsyncIterator[TradeUpdate]:
+    async def stream_trades(self, market: str | Market) -> AsyncGenerator[TradeUpdate, None]:
         """Trades of a market.
 
         Args:
@@ -123,10 +154,12 @@ class StreamsMixin(ClientBase):
             UsageError: the client is closed.
         """
         mk = await self._market(market)
-        async for update in self._stream_driver().iterate(TradesSub(mk.market_id)):
+        async for update in self._iterate(TradesSub(mk.market_id)):
             yield update
 
-    async def stream_balances(self, account: AccountInfo | str) -> AsyncIterator[BalanceUpdate]:
+    async def stream_balances(
+        self, account: AccountInfo | str
+    ) -> AsyncGenerator[BalanceUpdate, None]:
         """Balance updates of a trading account.
 
         Args:
@@ -141,10 +174,10 @@ class StreamsMixin(ClientBase):
             UsageError: the client is closed.
         """
         sub = BalancesSub(ContractIdentity(self._account_id(account)))
-        async for update in self._stream_driver().iterate(sub):
+        async for update in self._iterate(sub):
             yield update
 
-    async def stream_nonce(self, account: AccountInfo | str) -> AsyncIterator[NonceUpdate]:
+    async def stream_nonce(self, account: AccountInfo | str) -> AsyncGenerator[NonceUpdate, None]:
         """Nonce updates of a trading account.
 
         Only the latest matters: when the consumer falls behind, older updates are dropped,
@@ -160,10 +193,10 @@ class StreamsMixin(ClientBase):
             UsageError: the client is closed.
         """
         sub = NonceSub(ContractIdentity(self._account_id(account)))
-        async for update in self._stream_driver().iterate(sub):
+        async for update in self._iterate(sub):
             yield update
 
-    async def stream_lifecycle(self) -> AsyncIterator[ConnectionEvent]:
+    async def stream_lifecycle(self) -> AsyncGenerator[ConnectionEvent, None]:
         """The shared WebSocket's lifecycle: CONNECTED, DISCONNECTED, RECONNECTING, RECONNECTED,
         CLOSED.
 
@@ -176,8 +209,9 @@ class StreamsMixin(ClientBase):
         Raises:
             UsageError: the client is closed.
         """
-        async for event in self._stream_driver().lifecycle():
-            yield event
+        async with aclosing(self._stream_driver().lifecycle()) as events:
+            async for event in events:
+                yield event
 
 
 

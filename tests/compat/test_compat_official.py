@@ -18,8 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 # --- tests/test_integration.py -------------------------------------------------------
 
-#: Every non-parallel-nonce test of tests/test_integration.py (the brief excludes the
-#: four ``test_parallel_nonce_*`` tests: o2-sim has no ``/v1/accounts/window``).
+#: Every test of tests/test_integration.py, the four ``test_parallel_nonce_*`` included
+#: (o2-sim has the parallel nonce windows, ``/v1/accounts/window`` and the upgrade).
 INTEGRATION_TESTS = {
     "TestMarketData::test_get_markets",
     "TestMarketData::test_get_depth",
@@ -41,12 +41,14 @@ INTEGRATION_TESTS = {
     "TestWebSocket::test_websocket_concurrent_subscriptions",
     "TestWebSocket::test_websocket_mixed_with_fill",
     "test_sequential_withdraw_to_address_and_contract_id",
+    "test_parallel_nonce_concurrent_submission",
+    "test_parallel_nonce_out_of_window_recovers_without_duplicating",
+    "test_parallel_nonce_already_used_is_surfaced_not_retried",
+    "test_parallel_nonce_withdrawal_recovery",
 }
 
-INTEGRATION_NOT_YET = {
-    "TestMarketData::test_get_depth": "DepthSnapshot.bids/.asks are tuples (official: list)",
-    "TestWebSocket::test_depth_snapshot": "no O2Client._ensure_ws() / O2WebSocket.stream_depth",
-}
+#: Tests ours does not pass yet, each with the reason (none today).
+INTEGRATION_NOT_YET: dict[str, str] = {}
 
 
 def _outcomes(results: dict[str, dict[str, object]]) -> dict[str, str]:
@@ -62,7 +64,7 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_the_official_sdk(
     compat: ModuleType, work: Path
 ) -> None:
     """The simulator is a faithful enough testnet for the official SDK's own suite."""
-    results = compat.run_integration(work, compat.OFFICIAL, select="not parallel_nonce")
+    results = compat.run_integration(work, compat.OFFICIAL)
     assert not _failures(results)
     assert set(_outcomes(results)) == INTEGRATION_TESTS
 
@@ -71,9 +73,7 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_ours(
     compat: ModuleType, work: Path
 ) -> None:
     """The same file, its imports rewritten to o2_core, minus INTEGRATION_NOT_YET."""
-    select = " and ".join(
-        ["not parallel_nonce", *(f"not {n.split('::')[-1]}" for n in INTEGRATION_NOT_YET)]
-    )
+    select = " and ".join(f"not {n.split('::')[-1]}" for n in INTEGRATION_NOT_YET) or None
     results = compat.run_integration(work, compat.OURS, select=select)
     assert not _failures(results)
     assert set(_outcomes(results)) == INTEGRATION_TESTS - set(INTEGRATION_NOT_YET)
@@ -81,32 +81,34 @@ def test_the_official_integration_tests_pass_on_o2_sim_with_ours(
 
 # --- examples/ -----------------------------------------------------------------------
 
-#: (sdk, run) pairs of ``compat.EXAMPLES`` that trade and stop cleanly today. None of the
-#: runs with o2_core does yet (EXAMPLES_NOT_YET); these keep the simulator honest for them.
+#: (sdk, run) pairs of ``compat.EXAMPLES`` that trade and stop cleanly today; the official
+#: SDK's runs keep the simulator honest for ours.
 EXAMPLE_RUNS = [
     ("official", "portfolio"),
     ("official", "taker_bot"),
     ("official", "fast_bridge"),
+    ("ours", "quickstart (min_order 0.01 fUSDC)"),
+    ("ours", "market_maker"),
+    ("ours", "portfolio"),
+    ("ours", "taker_bot"),
+    ("ours", "fast_bridge"),
 ]
-_DECIMAL = ("Market.format_price returns Decimal; the example multiplies it by a float "
-            "(TypeError)")
+_MIN_ORDER = ("not an SDK gap: its final 0.01 x 1 order is below the simulator's 1 fUSDC "
+              "min_order (the min_order 0.01 fUSDC variant runs)")
 EXAMPLES_NOT_YET = {
-    ("ours", "quickstart (min_order 0.01 fUSDC)"): _DECIMAL + " (format_price(ask) * 0.5)",
-    ("ours", "market_maker"): _DECIMAL + " ((bid + ask) / 2 * (1 - SPREAD_PCT), from its "
-                              "third cycle on: 'Cycle error')",
-    ("ours", "portfolio"): "BalanceUpdate.balance entries are BalanceEntry, not dicts (.get)",
-    ("ours", "taker_bot"): "DepthBook is not exported by o2_core (only o2_core.book); then "
-                           + _DECIMAL + " (ask_price * (1 + SLIPPAGE_PCT))",
-    ("ours", "fast_bridge"): "o2_core does not export BridgeApiError, FastBridgeClient, "
-                             "fuel_compact_sign, parse_* at the top level",
-    ("official", "quickstart"): "not an SDK gap: its 0.01 x 1 order is below the 1 fUSDC "
-                                "min_order (ours fails the same way, after the Decimal)",
-    ("ours", "quickstart"): "as the min_order variant, and as the official SDK",
+    ("official", "quickstart"): _MIN_ORDER,
+    ("ours", "quickstart"): _MIN_ORDER + "; the official SDK fails the same way",
     ("official", "quickstart (min_order 0.01 fUSDC)"): "passes (7 s: its own faucet "
                                                        "retries); left to the report for time",
     ("official", "market_maker"): "passes, but in 3 of ~40 runs did not exit within 10 s "
                                   "of SIGTERM; left to the report",
 }
+
+
+def test_every_example_run_is_tested_or_explained(compat: ModuleType) -> None:
+    every = {(sdk, run) for sdk in compat.SDKS for run in compat.EXAMPLES}
+    assert set(EXAMPLE_RUNS) | set(EXAMPLES_NOT_YET) == every
+    assert not set(EXAMPLE_RUNS) & set(EXAMPLES_NOT_YET)
 
 
 @pytest.mark.parametrize(("sdk", "run"), EXAMPLE_RUNS, ids=[f"{s}-{r}" for s, r in EXAMPLE_RUNS])
@@ -129,7 +131,6 @@ def test_the_official_examples_trade_on_o2_sim(
 _NO_BEST = ("not an o2_core gap: the page reads update.changes.best_bid, which 0.5.0's "
             "DepthChanges does not have (the official SDK fails the same way)")
 DOCS_NOT_YET = {
-    "guides/trading.rst:148": "Market.format_price returns Decimal; the docs subtract a float",
     "guides/websocket_streams.rst:29": _NO_BEST,
     "guides/websocket_streams.rst:104": _NO_BEST,
 }
@@ -153,14 +154,12 @@ def test_the_docs_code_runs_on_o2_sim_with_ours(
 # --- recorded payloads -----------------------------------------------------------------
 
 PAYLOADS = json.loads((REPO / "tests" / "data" / "compat" / "payloads.json").read_text())
-_SYNC = "no TradeAccount.sync_state / AccountInfo.sync_generation"
-_ORDER = "Order lacks desired_quantity, fill, fills, history, order_tx_history, base_decimals"
+#: Payloads whose decoded values differ from o2-sdk's on purpose, each with the reason.
 PAYLOADS_NOT_YET = {
-    7: _SYNC, 8: _SYNC, 39: _SYNC, 40: _SYNC, 41: _SYNC, 42: _SYNC, 52: _SYNC, 54: _SYNC,
-    55: _SYNC, 56: _SYNC,
-    9: _ORDER, 10: _ORDER, 26: _ORDER,
-    24: "ours rejects a non-integer quantity while decoding (official: later, in DepthBook)",
-    51: "MarketTicker has no .data (the raw reply)",
+    24: "ours rejects a non-integer quantity while decoding, as a ProtocolError (o2-sdk: "
+        "later, when DepthBook applies it); both refuse the frame before any mutation",
+    51: "MarketTicker is the reply dict itself, with .data and .market_id as properties "
+        "(o2-sdk: a dataclass holding the dict); the comparison walks fields, not properties",
 }
 
 

@@ -1,0 +1,174 @@
+"""``ExchangeMarkets``: loading O2 markets, mapping symbols to them, and the ccxt ``parse_*``
+methods that build unified structures against a loaded market.
+
+The ``parse_*`` methods look the market's decimals up and hand the fields built by
+:mod:`o2_ccxt.structures` to ccxt's ``safe_*`` helpers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from o2_core.models import (
+    Balance,
+    Bar,
+    DepthLevel,
+    DepthSnapshot,
+    Market,
+    MarketTicker,
+    Order,
+    Trade,
+)
+
+from . import structures
+from .base import ExchangeCore
+from .errors import ArgumentsRequired, BadSymbol
+from .parse import timestamp_ms
+
+Json = dict[str, Any]
+
+
+class ExchangeMarkets(ExchangeCore):
+    """Market loading, symbol mapping and unified structures of ``O2CCXT``."""
+
+    # --- loading and mapping ---------------------------------------------------------
+
+    async def fetch_markets(self, params: Json | None = None) -> list[Json]:
+        """Every spot market with public asset symbols (others would share symbol ``/``)."""
+        markets = await self._read(self.o2_client.get_markets)
+        result = []
+        for market in markets:
+            if not (market.base.symbol.strip() and market.quote.symbol.strip()):
+                continue
+            self._o2_markets[str(market.market_id)] = market
+            result.append(self.parse_market(market))
+        return result
+
+    def native_market(self, market: Json) -> Market:
+        """The client's ``Market`` behind a ccxt market structure."""
+        native = self._o2_markets.get(str(market["id"]))
+        if native is None:
+            raise BadSymbol(f"unknown O2 market: {market.get('symbol')}")
+        return native
+
+    def market_of_id(self, market_id: str | None) -> Json | None:
+        """The loaded ccxt market with this O2 market id, or None."""
+        if market_id is None or self.markets_by_id is None:
+            return None
+        found = self.markets_by_id.get(str(market_id))
+        if isinstance(found, list):
+            found = found[0] if found else None
+        return cast("Json | None", found)
+
+    async def _resolve_market(self, symbol: str) -> Json:
+        markets = await self.load_markets()
+        market = markets.get(symbol) if isinstance(symbol, str) else None
+        if market is None and isinstance(symbol, str):
+            market = self.market_of_id(symbol.lower())
+        if market is None:
+            raise BadSymbol(f"unknown O2 market: {symbol!r}")
+        return cast(Json, market)
+
+    async def _market_pair(self, symbol: str) -> tuple[Json, Market]:
+        """The ccxt market of ``symbol`` (a symbol or an O2 market id) and the client's."""
+        market = await self._resolve_market(symbol)
+        return market, self.native_market(market)
+
+    async def _selected(self, symbol: str | None) -> list[Json]:
+        """The ccxt market of ``symbol``, or every loaded market when it is None."""
+        if symbol is not None:
+            return [await self._resolve_market(symbol)]
+        return list((await self.load_markets()).values())
+
+    def _market_of(self, market: Json | None, market_id: Any, what: str) -> Json:
+        """``market``, or the loaded market of ``market_id`` (``what`` names the item)."""
+        if market is None:
+            market = self.market_of_id(str(market_id) if market_id else None)
+        if market is None:
+            raise BadSymbol(f"unknown O2 market of {what}")
+        return market
+
+    def asset_decimals(self) -> dict[str, int]:
+        """Decimals of every asset of the loaded markets, by currency code."""
+        return structures.asset_decimals(self._o2_markets.values())
+
+    def asset_codes(self) -> dict[str, str]:
+        """Currency codes of every asset of the loaded markets, by asset id."""
+        return structures.asset_codes(self._o2_markets.values())
+
+    # --- unified structures ----------------------------------------------------------
+
+    def parse_market(self, market: Market) -> Json:
+        """A ccxt market structure from an O2 ``Market``."""
+        fields = structures.market_fields(market)
+        cost = fields["limits"]["cost"]
+        cost["min"] = self.parse_number(cost["min"])
+        return cast(Json, self.safe_market_structure(fields))
+
+    def parse_ticker(
+        self,
+        ticker: MarketTicker,
+        market: Json,
+        top: tuple[DepthLevel | None, DepthLevel | None] | None = None,
+        timestamp: int | None = None,
+    ) -> Json:
+        """A ccxt ticker from an O2 ``MarketTicker`` (chain integers, scaled exactly).
+
+        ``top`` (best bid, best ask of a live book) overrides the ticker's bid/ask;
+        ``timestamp`` (ms) the ticker's own.
+        """
+        native = self.native_market(market)
+        timestamp = timestamp or timestamp_ms(ticker.timestamp) or self.milliseconds()
+        fields = structures.ticker_fields(ticker, market["symbol"], native, timestamp, top)
+        return cast(Json, self.safe_ticker(fields, market))
+
+    def parse_depth(
+        self, depth: DepthSnapshot, market: Json, timestamp: int | None = None
+    ) -> Json:
+        """A ccxt order book from an O2 ``DepthSnapshot``.
+
+        O2 sends no time with a snapshot; ``timestamp`` is when it was received.
+        """
+        sides = structures.depth_sides(depth, self.native_market(market))
+        return cast(Json, self.parse_order_book(sides, market["symbol"], timestamp))
+
+    def parse_trade(
+        self, trade: Trade, market: Json | None = None, role: str | None = None
+    ) -> Json:
+        """A ccxt trade from an O2 ``Trade``.
+
+        Args:
+            trade: the O2 trade (O2 reports the maker's side).
+            market: its ccxt market.
+            role: for an account's trade, ``"maker"``, ``"taker"`` or ``"both"``;
+                None for a public trade (shown from the taker's side).
+        """
+        market = self._market_of(market, trade.market_id, f"trade {trade.trade_id}")
+        native = self.native_market(market)
+        fields = structures.trade_fields(trade, market["symbol"], native, role)
+        return cast(Json, self.safe_trade(fields, market))
+
+    def parse_order(self, order: Order, market: Json | None = None) -> Json:
+        """A ccxt order from an O2 ``Order``."""
+        market = self._market_of(market, order.market_id, f"order {order.order_id}")
+        fields = structures.order_fields(order, market["symbol"], self.native_market(market))
+        return cast(Json, self.safe_order(fields, market))
+
+    def parse_ohlcv(self, ohlcv: Bar, market: Json | None = None) -> list[Any]:
+        """A ccxt candle ``[ms, open, high, low, close, base volume]`` from an O2 ``Bar``."""
+        if market is None:
+            raise ArgumentsRequired("parse_ohlcv needs the market")
+        timestamp, values = structures.ohlcv_row(ohlcv, self.native_market(market))
+        return [timestamp, *(self.parse_number(value) for value in values)]
+
+    def parse_balance(self, response: dict[str, Balance]) -> Json:
+        """A ccxt balance from O2 balances by symbol.
+
+        ``free`` is ``total_unlocked`` (which already includes the trading account's
+        balance), ``used`` is ``total_locked``, ``total`` their exact sum.
+        """
+        fields = structures.balance_fields(response, self.asset_decimals())
+        return cast(Json, self.safe_balance(fields))
+
+
+__all__ = ["ExchangeMarkets"]
