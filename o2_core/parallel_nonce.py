@@ -394,8 +394,8 @@ class ParallelNonceIssuer:
 
     @property
     def issued_words(self) -> int:
-        """How many words hold reserved slots not yet known settled (memory: bounded by
-        the nonce lifetime)."""
+        """How many words hold reserved slots not yet known settled (the memory this
+        takes is bounded by the nonce lifetime)."""
         return len(self._issued)
 
     def is_issued(self, word: int, bit: int) -> bool:
