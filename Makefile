@@ -30,6 +30,7 @@ bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_client.py
 	$(BIN)/python benchmarks/bench_stream.py
+	$(BIN)/python benchmarks/bench_parallel.py
 
 .PHONY: docs
 docs: $(BIN)/.installed  ## the documentation site in docs/_build/html (a warning fails it)

@@ -14,8 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import encoding as enc
-from . import models as m
-from . import typed_data
+from . import models, typed_data
 from .crypto import hex0x, parse_hex, sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
@@ -40,7 +39,7 @@ class MarketContext:
     accounts_registry: bytes
 
     @classmethod
-    def of(cls, market: m.Market, accounts_registry_id: str) -> MarketContext:
+    def of(cls, market: models.Market, accounts_registry_id: str) -> MarketContext:
         """Context of a market model."""
         return cls(
             market_id=str(market.market_id),
@@ -82,16 +81,16 @@ class PreparedGroup:
 
 def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
     """(variant name, first param, second param, wire JSON) of a scaled order type."""
-    if isinstance(order_type, m.OrderType):
+    if isinstance(order_type, models.OrderType):
         name = order_type._value_  # the enum's value without the descriptor's cost
         return name, 0, 0, name
-    if isinstance(order_type, m.LimitOrder):
+    if isinstance(order_type, models.LimitOrder):
         price = _chain_int(order_type.price, "limit price")
         if order_type.timestamp is None:
             raise InvalidInput("a LimitOrder needs its expiry timestamp (unix seconds)")
         ts = _chain_int(order_type.timestamp, "limit timestamp")
         return "Limit", price, ts, {"Limit": [str(price), str(ts)]}
-    if isinstance(order_type, m.BoundedMarketOrder):
+    if isinstance(order_type, models.BoundedMarketOrder):
         hi = _chain_int(order_type.max_price, "max_price")
         lo = _chain_int(order_type.min_price, "min_price")
         if lo > hi:
@@ -108,7 +107,7 @@ def _order_type_parts(order_type: Any) -> tuple[str, int, int, Any]:
 def _chain_int(value: Any, what: str) -> int:
     if type(value) is int and 0 <= value <= enc.U64_MAX:  # the common case, checked first
         return value
-    if isinstance(value, m.ChainInt):
+    if isinstance(value, models.ChainInt):
         return value.value
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be an integer, got a bool")
@@ -120,10 +119,10 @@ def _chain_int(value: Any, what: str) -> int:
 
 
 def create_order(
-    ctx: MarketContext, side: m.OrderSide | str, price: int, quantity: int, order_type: Any
+    ctx: MarketContext, side: models.OrderSide | str, price: int, quantity: int, order_type: Any
 ) -> PreparedAction:
     """CreateOrder with already-scaled price and quantity."""
-    side_name = side._value_ if isinstance(side, m.OrderSide) else side
+    side_name = side._value_ if isinstance(side, models.OrderSide) else side
     if side_name not in ("Buy", "Sell"):
         raise InvalidInput(f"side must be OrderSide.BUY or OrderSide.SELL, got {side!r}")
     price = _chain_int(price, "price")
@@ -157,21 +156,21 @@ def cancel_order(ctx: MarketContext, order_id: str) -> PreparedAction:
     return PreparedAction({"CancelOrder": {"order_id": hex0x(raw)}}, call)
 
 
-def _identity(to: m.Identity | str) -> m.Identity:
-    if isinstance(to, m.Identity):
+def _identity(to: models.Identity | str) -> models.Identity:
+    if isinstance(to, models.Identity):
         return to
-    return m.ContractIdentity(to)
+    return models.ContractIdentity(to)
 
 
-def _identity_parts(to: m.Identity | str) -> tuple[dict[str, str], bytes]:
+def _identity_parts(to: models.Identity | str) -> tuple[dict[str, str], bytes]:
     """(wire JSON, ABI encoding) of an identity; cached, as orders settle to the same one."""
-    if isinstance(to, (str, m.Identity)):
+    if isinstance(to, (str, models.Identity)):
         wire, data = _cached_identity_parts(to)
         return dict(wire), data
     return _uncached_identity_parts(to)
 
 
-def _uncached_identity_parts(to: m.Identity | str) -> tuple[dict[str, str], bytes]:
+def _uncached_identity_parts(to: models.Identity | str) -> tuple[dict[str, str], bytes]:
     ident = _identity(to)
     return ident.to_dict(), enc.encode_identity(ident.discriminant, ident.address_bytes)
 
@@ -181,14 +180,14 @@ _cached_identity_parts = lru_cache(maxsize=256)(_uncached_identity_parts)
 _encode_repeated_call = lru_cache(maxsize=1024)(enc.encode_call)
 
 
-def settle_balance(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
+def settle_balance(ctx: MarketContext, to: models.Identity | str) -> PreparedAction:
     """SettleBalance to an identity (a bare id means a trading account, a ContractId)."""
     wire, data = _identity_parts(to)
     call = enc.Call(ctx.contract_id, enc.SELECTOR_SETTLE_BALANCE, 0, enc.ZERO_B256, data)
     return PreparedAction({"SettleBalance": {"to": wire}}, call, _encode_repeated_call(call))
 
 
-def register_referer(ctx: MarketContext, to: m.Identity | str) -> PreparedAction:
+def register_referer(ctx: MarketContext, to: models.Identity | str) -> PreparedAction:
     """RegisterReferer: a call on the accounts registry, not the market."""
     ident = _identity(to)
     data = enc.encode_identity(ident.discriminant, ident.address_bytes)
@@ -196,9 +195,9 @@ def register_referer(ctx: MarketContext, to: m.Identity | str) -> PreparedAction
     return PreparedAction({"RegisterReferer": {"to": ident.to_dict()}}, call)
 
 
-def prepare_typed(ctx: MarketContext, action: m.Action) -> PreparedAction:
+def prepare_typed(ctx: MarketContext, action: models.Action) -> PreparedAction:
     """A typed (already-scaled) action of ``batch_actions``."""
-    if isinstance(action, m.CreateOrderAction):
+    if isinstance(action, models.CreateOrderAction):
         return create_order(
             ctx,
             action.side,
@@ -206,11 +205,11 @@ def prepare_typed(ctx: MarketContext, action: m.Action) -> PreparedAction:
             _chain_int(action.quantity, "quantity"),
             action.order_type,
         )
-    if isinstance(action, m.CancelOrderAction):
+    if isinstance(action, models.CancelOrderAction):
         return cancel_order(ctx, action.order_id)
-    if isinstance(action, m.SettleBalanceAction):
+    if isinstance(action, models.SettleBalanceAction):
         return settle_balance(ctx, action.to)
-    if isinstance(action, m.RegisterRefererAction):
+    if isinstance(action, models.RegisterRefererAction):
         return register_referer(ctx, action.to)
     raise InvalidInput(f"unsupported action {type(action).__name__}")
 
@@ -244,12 +243,12 @@ def _sig(signature: bytes) -> dict[str, str]:
 def actions_body(
     groups: Sequence[PreparedGroup],
     nonce: int,
-    session: m.SessionInfo,
+    session: models.SessionInfo,
     collect_orders: bool,
 ) -> bytes:
     """Sign ``groups`` at ``nonce`` with the session key; the request body bytes."""
     signature = session.session_wallet.raw_sign(actions_signing_bytes(nonce, groups))
-    return m.encode(
+    return models.encode(
         {
             "actions": [
                 {"market_id": g.market_id, "actions": [a.wire for a in g.actions]} for g in groups
@@ -273,7 +272,7 @@ def session_body(
     expiry: int,
 ) -> bytes:
     """Owner-signed ``PUT /v1/session`` body (``owner`` is a Signer)."""
-    ids = list(dict.fromkeys(str(m.b256(c, "contract id")) for c in contract_ids))
+    ids = list(dict.fromkeys(str(models.b256(c, "contract id")) for c in contract_ids))
     if not ids:
         raise InvalidInput("a session needs at least one market")
     signing = enc.session_signing_bytes(
@@ -283,10 +282,10 @@ def session_body(
         expiry,
         [bytes.fromhex(c[2:]) for c in ids],
     )
-    return m.encode(
+    return models.encode(
         {
-            "contract_id": str(m.b256(trade_account_id, "trade_account_id")),
-            "session_id": {"Address": str(m.b256(session_address, "session address"))},
+            "contract_id": str(models.b256(trade_account_id, "trade_account_id")),
+            "session_id": {"Address": str(models.b256(session_address, "session address"))},
             "signature": _sig(owner.personal_sign(signing)),
             "contract_ids": ids,
             "nonce": str(nonce),
@@ -298,7 +297,7 @@ def session_body(
 def withdraw_body(
     owner: Any,
     trade_account_id: str,
-    to: m.Identity,
+    to: models.Identity,
     asset_id: str,
     amount: int,
     nonce: int,
@@ -311,9 +310,9 @@ def withdraw_body(
     signing = enc.withdraw_signing_bytes(
         nonce, chain_id, to.discriminant, to.address_bytes, amount, asset
     )
-    return m.encode(
+    return models.encode(
         {
-            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "trade_account_id": str(models.b256(trade_account_id, "trade_account_id")),
             "signature": _sig(owner.personal_sign(signing)),
             "nonce": str(nonce),
             "to": to.to_dict(),
@@ -347,7 +346,7 @@ def parallel_actions_signing_bytes(
 def parallel_actions_body(
     groups: Sequence[PreparedGroup],
     parallel_nonce: int | ParallelNonce,
-    session: m.SessionInfo,
+    session: models.SessionInfo,
     collect_orders: bool,
 ) -> bytes:
     """Sign ``groups`` with the session key at a parallel nonce; the request body bytes.
@@ -357,7 +356,7 @@ def parallel_actions_body(
     """
     packed = _packed_parallel_nonce(parallel_nonce)
     signature = session.session_wallet.raw_sign(parallel_actions_signing_bytes(packed, groups))
-    return m.encode(
+    return models.encode(
         {
             "actions": [
                 {"market_id": g.market_id, "actions": [a.wire for a in g.actions]} for g in groups
@@ -374,7 +373,7 @@ def parallel_actions_body(
 def parallel_withdraw_digest_of(
     owner_b256: str,
     trade_account_id: str,
-    to: m.Identity,
+    to: models.Identity,
     asset_id: str,
     amount: int,
     parallel_nonce: int | ParallelNonce,
@@ -395,7 +394,7 @@ def parallel_withdraw_digest_of(
 def parallel_withdraw_body(
     owner: Any,
     trade_account_id: str,
-    to: m.Identity,
+    to: models.Identity,
     asset_id: str,
     amount: int,
     parallel_nonce: int | ParallelNonce,
@@ -415,9 +414,9 @@ def parallel_withdraw_body(
         owner.b256_address, trade_account_id, to, hex0x(asset), amount, packed, chain_id
     )
     signature = sign_typed_digest(owner, digest)
-    return m.encode(
+    return models.encode(
         {
-            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "trade_account_id": str(models.b256(trade_account_id, "trade_account_id")),
             "signature": {"TypedSecp256k1": "0x" + signature.hex()},
             "parallel_nonce": str(packed),
             "to": to.to_dict(),
@@ -435,9 +434,9 @@ def upgrade_body(owner: Any, trade_account_id: str, nonce: int, chain_id: int) -
     point every proxy has).
     """
     signing = enc.set_proxy_signing_bytes(nonce, chain_id)
-    return m.encode(
+    return models.encode(
         {
-            "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+            "trade_account_id": str(models.b256(trade_account_id, "trade_account_id")),
             "nonce": str(nonce),
             "signature": _sig(owner.personal_sign(signing)),
         }

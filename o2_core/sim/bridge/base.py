@@ -9,8 +9,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from ...bridge import encoding as enc
-from ...bridge import models as m
-from ...bridge import protocol as p
+from ...bridge import models, protocol
 from ...bridge.errors import BridgeInspectionError
 from ...bridge.inspection import parse_preparation_proof
 from ...crypto import hex0x, sha256
@@ -251,9 +250,10 @@ class BridgeBase:
 
     def _check_submission(self, operation: str, body: bytes) -> tuple[Prepared, bytes, bytes]:
         """The prepared transfer a submission is for, its raw bytes and its signature."""
-        submit = decode_body(body, m.SubmitRequest)
+        submit = decode_body(body, models.SubmitRequest)
         try:
-            raw = bytes.fromhex(p.check_hex(submit.unsigned_transaction, "unsignedTransaction")[2:])
+            checked = protocol.check_hex(submit.unsigned_transaction, "unsignedTransaction")
+            raw = bytes.fromhex(checked[2:])
         except InvalidInput as err:
             raise BridgeReply(
                 400, "INVALID_REQUEST", str(err), {"field": "unsignedTransaction"}
@@ -285,25 +285,25 @@ class BridgeBase:
                 {"expiresAt": claims.expires_at},
             )
         try:
-            signature = bytes.fromhex(p.check_hex(submit.signature, "signature")[2:])
+            signature = bytes.fromhex(protocol.check_hex(submit.signature, "signature")[2:])
         except InvalidInput as err:
             raise BridgeReply(400, "INVALID_REQUEST", str(err), {"field": "signature"}) from None
         return prepared, raw, signature
 
     # --- reads ---------------------------------------------------------------------
 
-    def info(self) -> m.InfoResponse:
+    def info(self) -> models.InfoResponse:
         """``GET /v1/info``."""
         c = self.contracts
-        return m.InfoResponse(
+        return models.InfoResponse(
             environment="local",
             api_version="1.0.0",
             config_version=self.config_version,
             preparation_proof_ttl_seconds=self.proof_ttl_seconds,
-            fuel=m.FuelInfo(
+            fuel=models.FuelInfo(
                 self.fuel_chain_id,
                 "local",
-                m.FuelContracts(
+                models.FuelContracts(
                     *(
                         hex0x(c[k])
                         for k in (
@@ -317,24 +317,26 @@ class BridgeBase:
                 ),
             ),
             chains=[
-                m.ChainSummary(ch.chain_id, ch.name, hex0x(ch.messenger), hex0x(ch.outpost))
+                models.ChainSummary(ch.chain_id, ch.name, hex0x(ch.messenger), hex0x(ch.outpost))
                 for ch in self.chains.values()
             ],
         )
 
-    def _assets(self, chain_id: int | None) -> m.AssetsResponse:
+    def _assets(self, chain_id: int | None) -> models.AssetsResponse:
         assets = []
         for asset in self.assets.values():
             routes = [
-                m.AssetRoute(cid, None if r.token is None else hex0x(r.token), r.token_decimals)
+                models.AssetRoute(
+                    cid, None if r.token is None else hex0x(r.token), r.token_decimals
+                )
                 for cid, r in asset.routes.items()
                 if chain_id is None or cid == chain_id
             ]
             if routes:
                 assets.append(
-                    m.Asset(hex0x(asset.asset_id), asset.symbol, asset.fuel_decimals, routes)
+                    models.Asset(hex0x(asset.asset_id), asset.symbol, asset.fuel_decimals, routes)
                 )
-        return m.AssetsResponse(self.config_version, assets)
+        return models.AssetsResponse(self.config_version, assets)
 
     def _selected(self, asset_id: str | None, chain_id: int) -> list[SimAsset]:
         if asset_id is not None:

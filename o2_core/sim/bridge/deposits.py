@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from ...bridge import encoding as enc
-from ...bridge import models as m
-from ...bridge import protocol as p
+from ...bridge import models, protocol
 from ...bridge.inspection import parse_evm_unsigned_transaction
 from ...crypto import SECP256K1_N, evm_address, hex0x, recover_public_key, sha256
 from ...errors import InvalidInput
@@ -20,14 +19,14 @@ class DepositFlow(BridgeBase):
 
     def _deposit_info(
         self, chain_id: int, asset_id: str | None, amount: int | None
-    ) -> m.DepositInfoResponse:
+    ) -> models.DepositInfoResponse:
         chain = self._chain(chain_id)
         infos = []
         for asset in self._selected(asset_id, chain_id):
             route = asset.routes[chain_id]
             problem = None if amount is None else self._deposit_problem(asset, amount)
             infos.append(
-                m.DepositAssetInfo(
+                models.DepositAssetInfo(
                     asset_id=hex0x(asset.asset_id),
                     token_address=None if route.token is None else hex0x(route.token),
                     token_decimals=route.token_decimals,
@@ -45,7 +44,7 @@ class DepositFlow(BridgeBase):
                     ineligibility_reason=problem,
                 )
             )
-        return m.DepositInfoResponse(
+        return models.DepositInfoResponse(
             chain_id,
             chain_id not in self.paused,
             hex0x(chain.messenger),
@@ -55,9 +54,11 @@ class DepositFlow(BridgeBase):
 
     # --- deposits ------------------------------------------------------------------
 
-    def _prepare_deposit(self, request: m.DepositPrepareRequest) -> m.DepositPrepareResponse:
+    def _prepare_deposit(
+        self, request: models.DepositPrepareRequest
+    ) -> models.DepositPrepareResponse:
         try:
-            p.prepare_deposit("", request)  # the client's own argument checks
+            protocol.prepare_deposit("", request)  # the client's own argument checks
         except InvalidInput as err:
             raise BridgeReply(400, "INVALID_REQUEST", str(err)) from None
         chain = self._chain(request.source_chain_id)
@@ -110,9 +111,9 @@ class DepositFlow(BridgeBase):
         self._prepared[b64decode_part(proof.split(".")[1])] = Prepared(
             "deposit", raw, chain.chain_id, asset, amount, sender
         )
-        return m.DepositPrepareResponse(hex0x(raw), proof)
+        return models.DepositPrepareResponse(hex0x(raw), proof)
 
-    def _submit_deposit(self, body: bytes) -> m.DepositSubmitResponse:
+    def _submit_deposit(self, body: bytes) -> models.DepositSubmitResponse:
         prepared, raw, signature = self._check_submission("deposit", body)
         if len(signature) != 65:
             raise BridgeReply(400, "INVALID_SIGNATURE", "an EVM signature is 65 bytes r || s || v")
@@ -167,9 +168,9 @@ class DepositFlow(BridgeBase):
         self.deposits[(tx.chain_id, tx_hash)] = SimDeposit(
             tx.chain_id, tx_hash, hex0x(prepared.asset.asset_id), prepared.amount, now
         )
-        return m.DepositSubmitResponse(tx.chain_id, tx_hash, "submitted", iso8601(now))
+        return models.DepositSubmitResponse(tx.chain_id, tx_hash, "submitted", iso8601(now))
 
-    def _deposit_status(self, chain_id: int, evm_tx_hash: str) -> m.DepositStatusResponse:
+    def _deposit_status(self, chain_id: int, evm_tx_hash: str) -> models.DepositStatusResponse:
         deposit = self.deposits.get((chain_id, evm_tx_hash.lower()))
         if deposit is None:
             raise BridgeReply(
@@ -181,7 +182,7 @@ class DepositFlow(BridgeBase):
         elapsed = self.now() - deposit.submitted_at
         included = int((deposit.submitted_at + self.block_seconds) // self.block_seconds)
         if elapsed < self.block_seconds and not deposit.reverted:
-            source = m.DepositSourceStatus("pending")
+            source = models.DepositSourceStatus("pending")
         else:
             confirmations = max(int(elapsed // self.block_seconds), 1)
             status: Literal["pending", "confirmed", "reverted"] = "pending"
@@ -189,11 +190,12 @@ class DepositFlow(BridgeBase):
                 status = "reverted"
             elif elapsed >= self.confirm_seconds:
                 status = "confirmed"
-            source = m.DepositSourceStatus(status, included, confirmations)
+            source = models.DepositSourceStatus(status, included, confirmations)
         request_hash = None
         if source.status == "confirmed":
             raw_hash = bytes.fromhex(deposit.evm_tx_hash[2:])
             request_hash = hex0x(sha256(b"deposit-request" + raw_hash))
-        return m.DepositStatusResponse(
-            chain_id, deposit.evm_tx_hash, source, m.UnavailableStatus("unavailable"), request_hash
+        return models.DepositStatusResponse(
+            chain_id, deposit.evm_tx_hash, source, models.UnavailableStatus("unavailable"),
+            request_hash,
         )

@@ -9,12 +9,11 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ...bridge import models as m
-from ...bridge import protocol as p
+from ...bridge import models, protocol
 from ...errors import InvalidInput
 from ...http import Response
 
-T = TypeVar("T", bound=m.BridgeModel)
+T = TypeVar("T", bound=models.BridgeModel)
 
 BRIDGE_BASE_PATH = "/bridge"
 SEPOLIA = 11155111
@@ -148,7 +147,7 @@ def b64decode_part(part: str) -> bytes:
 
 def decode_body(body: bytes, kind: type[T]) -> T:
     try:
-        return msgspec.json.decode(body, type=kind, dec_hook=m._dec_hook)
+        return msgspec.json.decode(body, type=kind, dec_hook=models._dec_hook)
     except Exception as exc:
         detail = str(exc) if isinstance(exc, msgspec.ValidationError) else "not JSON"
         raise BridgeReply(400, "INVALID_REQUEST", f"invalid request body: {detail}"[:300]) from None
@@ -185,7 +184,7 @@ class Query:
         if value is None:
             return None
         try:
-            return p.check_b256(value, name).lower()
+            return protocol.check_b256(value, name).lower()
         except InvalidInput as err:
             raise BridgeReply(400, "INVALID_REQUEST", str(err), {"field": name}) from None
 
@@ -194,7 +193,7 @@ class Query:
         if value is None:
             return None
         try:
-            return int(p.check_amount(value, name))
+            return int(protocol.check_amount(value, name))
         except InvalidInput as err:
             raise BridgeReply(400, "INVALID_REQUEST", str(err), {"field": name}) from None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from ...bridge import models as m
+from ...bridge import models
 from ...http import Request, Response
 from .deposits import DepositFlow
 from .model import JSON, BridgeReply, Query, decode_body, error_response, need
@@ -53,10 +53,10 @@ class BridgeSim(DepositFlow, WithdrawFlow):
             return error_response(reply.status, reply.code, reply.message, reply.details)
         except Exception as exc:  # a bug here must still answer in the bridge's format
             return error_response(500, "INTERNAL_ERROR", f"bridge simulator error: {exc!r}")
-        return Response(status, m.encode(payload), dict(JSON))
+        return Response(status, models.encode(payload), dict(JSON))
 
 
-Handler = Callable[[BridgeSim, Query, bytes], tuple[int, m.BridgeModel]]
+Handler = Callable[[BridgeSim, Query, bytes], tuple[int, models.BridgeModel]]
 
 ROUTES: dict[str, tuple[str, Handler]] = {
     "/v1/info": ("GET", lambda sim, q, b: (200, sim.info())),
@@ -72,7 +72,7 @@ ROUTES: dict[str, tuple[str, Handler]] = {
     ),
     "/v1/deposit/prepare": (
         "POST",
-        lambda sim, q, b: (200, sim._prepare_deposit(decode_body(b, m.DepositPrepareRequest))),
+        lambda sim, q, b: (200, sim._prepare_deposit(decode_body(b, models.DepositPrepareRequest))),
     ),
     "/v1/deposit/submit": ("POST", lambda sim, q, b: (202, sim._submit_deposit(b))),
     "/v1/deposit/status": (
@@ -94,7 +94,9 @@ ROUTES: dict[str, tuple[str, Handler]] = {
     "/v1/withdraw/fee": ("GET", lambda sim, q, b: (200, sim._withdraw_fee(q))),
     "/v1/withdraw/prepare": (
         "POST",
-        lambda sim, q, b: (200, sim._prepare_withdraw(decode_body(b, m.WithdrawPrepareRequest))),
+        lambda sim, q, b: (
+            200, sim._prepare_withdraw(decode_body(b, models.WithdrawPrepareRequest))
+        ),
     ),
     "/v1/withdraw/submit": ("POST", lambda sim, q, b: (202, sim._submit_withdraw(b))),
     "/v1/withdraw/status": (

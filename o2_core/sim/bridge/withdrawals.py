@@ -5,8 +5,7 @@ Fuel signature checks, rate limits) and status."""
 from __future__ import annotations
 
 from ...bridge import encoding as enc
-from ...bridge import models as m
-from ...bridge import protocol as p
+from ...bridge import models, protocol
 from ...bridge.inspection import parse_fuel_unsigned_transaction
 from ...crypto import fuel_address, hex0x, recover_public_key, sha256
 from ...errors import InvalidInput
@@ -19,7 +18,7 @@ class WithdrawFlow(BridgeBase):
 
     def _withdraw_info(
         self, chain_id: int, asset_id: str | None, amount: int | None
-    ) -> m.WithdrawInfoResponse:
+    ) -> models.WithdrawInfoResponse:
         chain = self._chain(chain_id)
         c = self.contracts
         infos = []
@@ -28,7 +27,7 @@ class WithdrawFlow(BridgeBase):
             problem = None if amount is None else self._withdraw_problem(asset, amount)
             today = self._withdrawn_today(asset)
             infos.append(
-                m.WithdrawAssetInfo(
+                models.WithdrawAssetInfo(
                     asset_id=hex0x(asset.asset_id),
                     token_address=None if route.token is None else hex0x(route.token),
                     fuel_decimals=asset.fuel_decimals,
@@ -37,7 +36,7 @@ class WithdrawFlow(BridgeBase):
                     fee=asset.withdraw_fee,
                     fee_quote_block_height=self.fuel_height(),
                     fee_observed_at=iso8601(self.now()),
-                    rate_limit=m.RateLimitInfo(
+                    rate_limit=models.RateLimitInfo(
                         asset.transaction_limit,
                         asset.daily_limit,
                         today,
@@ -48,12 +47,12 @@ class WithdrawFlow(BridgeBase):
                     ineligibility_reason=problem,
                 )
             )
-        return m.WithdrawInfoResponse(
+        return models.WithdrawInfoResponse(
             destination_chain_id=chain_id,
             route_enabled=chain_id not in self.paused,
             messenger_address=hex0x(chain.messenger),
             outpost_address=hex0x(chain.outpost),
-            fuel_contracts=m.WithdrawalFuelContracts(
+            fuel_contracts=models.WithdrawalFuelContracts(
                 *(
                     hex0x(c[k])
                     for k in ("assetRegistry", "wrappedAssetsMinter", "gasOracle", "rateLimiter")
@@ -64,11 +63,11 @@ class WithdrawFlow(BridgeBase):
             assets=infos,
         )
 
-    def _withdraw_fee(self, q: Query) -> m.WithdrawFeeResponse:
+    def _withdraw_fee(self, q: Query) -> models.WithdrawFeeResponse:
         chain_id = need(q.chain("destinationChainId"))
         self._chain(chain_id)
         asset = self._asset(need(q.b256("assetId")), chain_id)
-        return m.WithdrawFeeResponse(
+        return models.WithdrawFeeResponse(
             chain_id,
             hex0x(asset.asset_id),
             asset.withdraw_fee,
@@ -79,9 +78,11 @@ class WithdrawFlow(BridgeBase):
 
     # --- withdrawals ---------------------------------------------------------------
 
-    def _prepare_withdraw(self, request: m.WithdrawPrepareRequest) -> m.WithdrawPrepareResponse:
+    def _prepare_withdraw(
+        self, request: models.WithdrawPrepareRequest
+    ) -> models.WithdrawPrepareResponse:
         try:
-            p.prepare_withdraw("", request)
+            protocol.prepare_withdraw("", request)
         except InvalidInput as err:
             raise BridgeReply(400, "INVALID_REQUEST", str(err)) from None
         chain = self._chain(request.destination_chain_id)
@@ -141,9 +142,9 @@ class WithdrawFlow(BridgeBase):
         self._prepared[b64decode_part(proof.split(".")[1])] = Prepared(
             "withdraw", raw, chain.chain_id, asset, amount, owner
         )
-        return m.WithdrawPrepareResponse(hex0x(raw), self.fuel_chain_id, proof)
+        return models.WithdrawPrepareResponse(hex0x(raw), self.fuel_chain_id, proof)
 
-    def _submit_withdraw(self, body: bytes) -> m.WithdrawSubmitResponse:
+    def _submit_withdraw(self, body: bytes) -> models.WithdrawSubmitResponse:
         prepared, raw, signature = self._check_submission("withdraw", body)
         if len(signature) != 64:
             raise BridgeReply(400, "INVALID_SIGNATURE", "a Fuel signature is 64 bytes")
@@ -177,9 +178,9 @@ class WithdrawFlow(BridgeBase):
         self.withdrawals[tx.transaction_id] = SimWithdrawal(
             tx.transaction_id, prepared.chain_id, key, prepared.amount, now
         )
-        return m.WithdrawSubmitResponse(tx.transaction_id, "submitted", iso8601(now))
+        return models.WithdrawSubmitResponse(tx.transaction_id, "submitted", iso8601(now))
 
-    def _withdraw_status(self, fuel_tx_id: str) -> m.WithdrawStatusResponse:
+    def _withdraw_status(self, fuel_tx_id: str) -> models.WithdrawStatusResponse:
         withdrawal = self.withdrawals.get(fuel_tx_id.lower())
         if withdrawal is None:
             raise BridgeReply(
@@ -191,16 +192,18 @@ class WithdrawFlow(BridgeBase):
         elapsed = self.now() - withdrawal.submitted_at
         height = int((withdrawal.submitted_at + self.block_seconds) // self.block_seconds)
         if withdrawal.failure_reason is not None:
-            return m.WithdrawStatusResponse(
-                withdrawal.fuel_tx_id, m.FuelStatus("reverted", height, withdrawal.failure_reason)
+            return models.WithdrawStatusResponse(
+                withdrawal.fuel_tx_id,
+                models.FuelStatus("reverted", height, withdrawal.failure_reason),
             )
         if elapsed < self.confirm_seconds:
-            return m.WithdrawStatusResponse(withdrawal.fuel_tx_id, m.FuelStatus("pending"))
+            pending = models.FuelStatus("pending")
+            return models.WithdrawStatusResponse(withdrawal.fuel_tx_id, pending)
         request_hash = hex0x(sha256(b"withdraw-request" + bytes.fromhex(fuel_tx_id[2:])))
-        return m.WithdrawStatusResponse(
+        return models.WithdrawStatusResponse(
             withdrawal.fuel_tx_id,
-            m.FuelStatus("success", height),
+            models.FuelStatus("success", height),
             request_hash,
             withdrawal.destination_chain_id,
-            m.UnavailableStatus("unavailable"),
+            models.UnavailableStatus("unavailable"),
         )
