@@ -57,7 +57,8 @@ async def test_concurrent_submissions_do_not_wait_for_each_other(make_client, en
         results: list[object] = []
 
         async def place(i: int) -> None:
-            results.append(await client.create_order(PAIR, OrderSide.BUY, f"0.0{i + 1}", 100))
+            # bids far below the other tests' prices: the loopback exchange is shared
+            results.append(await client.create_order(PAIR, OrderSide.BUY, f"0.00{i + 1}", 1000))
 
         started = time.monotonic()
         with anyio.fail_after(10):
