@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test test-min lint bench sim dist clean
+.PHONY: demo test test-min lint bench sim dist docs clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench: $(BIN)/.bench-installed  ## benchmarks side by side with the official o2-
 dist: $(BIN)/.installed  ## build the sdist and the wheel into dist/
 	$(BIN)/python -m pip install --quiet build
 	$(BIN)/python -m build --outdir dist .
+
+docs: $(BIN)/.installed  ## the documentation site in docs/_build/html (a warning fails it)
+	$(BIN)/sphinx-build -W --keep-going -n -q docs docs/_build/html
 
 sim: $(BIN)/.installed  ## serve the local exchange on 127.0.0.1
 	$(BIN)/o2-sim --port 8080

@@ -98,7 +98,11 @@ class O2CCXT(ExchangeWatch, ExchangeTrading, ExchangePublic):
             self.restore_session(session)
 
     def describe(self) -> Json:
-        """The exchange's static description (ccxt)."""
+        """The exchange's static description (ccxt).
+
+        Returns:
+            ccxt's description with O2's id, capabilities (``has``), timeframes and options.
+        """
         return cast(
             Json,
             self.deep_extend(
@@ -165,8 +169,14 @@ class O2CCXT(ExchangeWatch, ExchangeTrading, ExchangePublic):
     async def setup_account(self, signer: Signer | None = None) -> Any:
         """Create (if needed), fund on test networks and whitelist the owner's account.
 
+        Args:
+            signer: the owner (default: the constructor's ``signer``/``privateKey``).
+
         Returns:
             The client's ``AccountInfo``; its trading account becomes this exchange's.
+
+        Raises:
+            AuthenticationError: no signer.
         """
         owner = signer or self._signer()
         result = await self._submit(lambda: self.o2_client.setup_account(owner))
@@ -184,11 +194,19 @@ class O2CCXT(ExchangeWatch, ExchangeTrading, ExchangePublic):
     ) -> SessionInfo:
         """Delegate trading on ``markets`` to a new session key (signed by the owner).
 
-        ``nonce_strategy`` (``"sequential"`` or ``"parallel"``) and ``nonce_session_id``
-        (the parallel lane, 0..4) go to the client as they are.
+        Args:
+            markets: the markets the session may trade on (O2 pairs, ids or ``Market``).
+            expiry_days: the session's lifetime, in days.
+            signer: the owner (default: the constructor's).
+            nonce_strategy: ``"sequential"`` or ``"parallel"``, passed to the client.
+            nonce_session_id: the parallel lane, 0..4.
+
+        Returns:
+            The session (the client's active one).
 
         Raises:
             BadRequest: an unknown strategy or lane (before anything is signed).
+            AuthenticationError: no signer.
         """
         owner = signer or self._signer()
         names = list(markets) if not isinstance(markets, (str, Market)) else [markets]
@@ -201,7 +219,14 @@ class O2CCXT(ExchangeWatch, ExchangeTrading, ExchangePublic):
         return session
 
     def restore_session(self, session: SessionInfo) -> None:
-        """Make a saved session the active one (its account becomes this exchange's)."""
+        """Make a saved session the active one (its account becomes this exchange's).
+
+        Args:
+            session: a ``SessionInfo`` saved earlier.
+
+        Raises:
+            BadRequest: not a ``SessionInfo``.
+        """
         if not isinstance(session, SessionInfo):
             raise BadRequest("restore_session needs an O2 SessionInfo")
         self.o2_client.set_session(session)

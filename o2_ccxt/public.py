@@ -18,7 +18,19 @@ class ExchangePublic(ExchangeMarkets):
     """Public REST market data of ``O2CCXT``."""
 
     async def fetch_ticker(self, symbol: str, params: Json | None = None) -> Json:
-        """24h statistics of a market; fields O2 does not report are None."""
+        """24h statistics of a market; fields O2 does not report are None.
+
+        Args:
+            symbol: a ccxt symbol (``"fFUEL/fUSDC"``) or an O2 market id.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            A ccxt ticker.
+
+        Raises:
+            BadSymbol: an unknown market.
+            NetworkError: no reply (after the client's retries).
+        """
         market, native = await self._market_pair(symbol)
         raw = await self._read(lambda: self.o2_client.get_ticker(native))
         return self.parse_ticker(raw, market)
@@ -26,9 +38,22 @@ class ExchangePublic(ExchangeMarkets):
     async def fetch_order_book(
         self, symbol: str, limit: int | None = None, params: Json | None = None
     ) -> Json:
-        """The order book; ``params["precision"]`` is O2's grouping level 1..18 (default 1).
+        """The order book.
 
         O2 reports no time for a book: ``timestamp`` is when the reply arrived.
+
+        Args:
+            symbol: a ccxt symbol (``"fFUEL/fUSDC"``) or an O2 market id.
+            limit: at most this many levels per side.
+            params: ``precision``: O2's grouping level 1..18 (default 1).
+
+        Returns:
+            A ccxt order book.
+
+        Raises:
+            BadRequest: a bad precision.
+            BadSymbol: an unknown market.
+            NetworkError: no reply (after the client's retries).
         """
         precision = depth_precision(params)
         market, native = await self._market_pair(symbol)
@@ -38,7 +63,16 @@ class ExchangePublic(ExchangeMarkets):
     async def fetch_l2_order_book(
         self, symbol: str, limit: int | None = None, params: Json | None = None
     ) -> Json:
-        """The same as :meth:`fetch_order_book` (O2 books are already aggregated)."""
+        """The same as :meth:`fetch_order_book` (O2 books are already aggregated).
+
+        Args:
+            symbol: a ccxt symbol (``"fFUEL/fUSDC"``) or an O2 market id.
+            limit: at most this many levels per side.
+            params: ``precision`` (see :meth:`fetch_order_book`).
+
+        Returns:
+            A ccxt order book.
+        """
         return await self.fetch_order_book(symbol, limit, params)
 
     async def fetch_trades(
@@ -48,7 +82,21 @@ class ExchangePublic(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """Recent public trades (at most 50, oldest first), from ``since`` when given."""
+        """Recent public trades (at most 50, oldest first), from ``since`` when given.
+
+        Args:
+            symbol: a ccxt symbol (``"fFUEL/fUSDC"``) or an O2 market id.
+            since: only trades from this time on (ms).
+            limit: at most this many (50 at most).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt trades.
+
+        Raises:
+            BadSymbol: an unknown market.
+            NetworkError: no reply (after the client's retries).
+        """
         count = limit or 50
         market, native = await self._market_pair(symbol)
         raw = await self._read(lambda: self.o2_client.get_trades(native, min(count, 50)))
@@ -62,11 +110,22 @@ class ExchangePublic(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[list[Any]]:
-        """Candles of ``timeframe`` (1m 5m 15m 30m 1h 4h 1d), oldest first.
+        """Candles of ``timeframe``, oldest first; periods without trades have no candle.
 
-        Without ``since``: the latest ``limit`` (default 100) ending at
-        ``params["until"]`` (default now); with it: the first ``limit`` from ``since``.
-        Periods without trades have no candle.
+        Args:
+            symbol: a ccxt symbol (``"fFUEL/fUSDC"``) or an O2 market id.
+            timeframe: ``1m``, ``5m``, ``15m``, ``30m``, ``1h``, ``4h`` or ``1d``.
+            since: the first candle's time (ms); without it, the latest ``limit``.
+            limit: how many candles (default 100).
+            params: ``until``: the end (ms, default now).
+
+        Returns:
+            ``[ms, open, high, low, close, volume]`` rows.
+
+        Raises:
+            NotSupported: another timeframe.
+            BadSymbol: an unknown market.
+            NetworkError: no reply (after the client's retries).
         """
         duration = TIMEFRAMES.get(timeframe)
         if duration is None:

@@ -48,7 +48,17 @@ class ExchangeTrading(ExchangeMarkets):
     # --- reads -----------------------------------------------------------------------
 
     async def fetch_balance(self, params: Json | None = None) -> Json:
-        """Balances of the trading account: free = unlocked, used = locked in orders."""
+        """The account's balances of every asset of the loaded markets.
+
+        Args:
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            A ccxt balance (``free``: unlocked, ``used``: locked in orders).
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+        """
         account = self._account()
         await self.load_markets()
         balances = await self._read(lambda: self.o2_client.get_balances(account))
@@ -57,7 +67,20 @@ class ExchangeTrading(ExchangeMarkets):
     async def fetch_order(
         self, id: str, symbol: str | None = None, params: Json | None = None
     ) -> Json:
-        """One order by id (``symbol`` is required by O2)."""
+        """One order by id.
+
+        Args:
+            id: the order id.
+            symbol: its market (required by O2).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            A ccxt order.
+
+        Raises:
+            ArgumentsRequired: no symbol.
+            OrderNotFound: no such order.
+        """
         if symbol is None:
             raise ArgumentsRequired("fetch_order requires a symbol on O2")
         market, native = await self._market_pair(symbol)
@@ -71,7 +94,20 @@ class ExchangeTrading(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """Orders of the account (per market, default limit 20, at most 200)."""
+        """Orders of the account (per market), newest kept.
+
+        Args:
+            symbol: a ccxt symbol (None: every loaded market).
+            since: only those from this time on (ms).
+            limit: at most this many (default 20, at most 200 per market).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt orders.
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+        """
         return await self._orders(symbol, since, limit or 20, None)
 
     async def fetch_open_orders(
@@ -81,7 +117,20 @@ class ExchangeTrading(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """Open orders of the account (per market, default limit 20, at most 200)."""
+        """Open orders of the account (per market).
+
+        Args:
+            symbol: a ccxt symbol (None: every loaded market).
+            since: only those from this time on (ms).
+            limit: at most this many (default 20, at most 200 per market).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt orders.
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+        """
         return await self._orders(symbol, since, limit or 20, True)
 
     async def fetch_closed_orders(
@@ -91,7 +140,20 @@ class ExchangeTrading(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """Filled or canceled orders of the account (per market, default limit 20)."""
+        """Filled or canceled orders of the account (per market).
+
+        Args:
+            symbol: a ccxt symbol (None: every loaded market).
+            since: only those from this time on (ms).
+            limit: at most this many (default 20, at most 200 per market).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt orders.
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+        """
         return await self._orders(symbol, since, limit or 20, False)
 
     async def _orders(
@@ -116,8 +178,21 @@ class ExchangeTrading(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """The account's trades (at most 50 per market, oldest first); a self-trade once,
-        with ``side`` None."""
+        """The account's trades (at most 50 per market, oldest first); a self-trade once, with
+        ``side`` None.
+
+        Args:
+            symbol: a ccxt symbol (None: every loaded market).
+            since: only trades from this time on (ms).
+            limit: at most this many (default 50).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt trades (``takerOrMaker`` from the account's point of view).
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+        """
         account = self._account()
         count = limit or 50
         parsed: list[Json] = []
@@ -144,16 +219,28 @@ class ExchangeTrading(ExchangeMarkets):
     ) -> Json:
         """Place an order.
 
-        ``limit``: ``params["orderType"]`` is an O2 order type (``"Spot"`` default,
-        ``"PostOnly"``, ``"FillOrKill"``, ``"Market"``, or a ``LimitOrder`` /
-        ``BoundedMarketOrder``). ``market``: a Fill-or-Kill at ``params["maxPrice"]``
-        (buy) or ``params["minPrice"]`` (sell), both required; the whole amount fills
-        inside the bound or the order fails. ``params["settleFirst"]`` (default True)
-        settles the market's proceeds in the same transaction.
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            type: ``"limit"``, or ``"market"``: a Fill-or-Kill bounded by ``maxPrice`` (buy)
+                or ``minPrice`` (sell), both required; the whole amount fills inside the
+                bound or the order fails.
+            side: ``"buy"`` or ``"sell"``.
+            amount: the base quantity (truncated to the market's precision).
+            price: the limit price (``"limit"`` only).
+            params: ``orderType``: an O2 order type for ``"limit"`` (``"Spot"`` default,
+                ``"PostOnly"``, ``"FillOrKill"``, ``"Market"``, or a ``LimitOrder`` /
+                ``BoundedMarketOrder``); ``maxPrice``/``minPrice`` for ``"market"``;
+                ``settleFirst`` (default True) settles the market's proceeds in the same
+                transaction.
+
+        Returns:
+            The order as created (a ccxt order).
 
         Raises:
+            NotSupported: another order type.
             ArgumentsRequired: no limit price, or a market order without both bounds.
             InvalidOrder: a bad side, type, bound or market rule (before signing).
+            AuthenticationError: no active session.
             O2AmbiguousSubmission: the submission may have executed (not retried).
         """
         options = params or {}
@@ -208,10 +295,21 @@ class ExchangeTrading(ExchangeMarkets):
     async def cancel_order(
         self, id: str, symbol: str | None = None, params: Json | None = None
     ) -> Json:
-        """Cancel an open order (``symbol`` is required by O2); returns it as canceled.
+        """Cancel an open order.
+
+        Args:
+            id: the order id.
+            symbol: its market (required by O2).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            The order, as canceled.
 
         Raises:
+            ArgumentsRequired: no symbol.
             OrderNotFound: no such order, or it is already closed (nothing is submitted).
+            AuthenticationError: no active session.
+            O2AmbiguousSubmission: the submission may have executed (not retried).
         """
         if symbol is None:
             raise ArgumentsRequired("cancel_order requires a symbol on O2")
@@ -230,7 +328,20 @@ class ExchangeTrading(ExchangeMarkets):
     async def cancel_all_orders(
         self, symbol: str | None = None, params: Json | None = None
     ) -> list[Json]:
-        """Cancel every open order of ``symbol`` (or of every loaded market)."""
+        """Cancel every open order of ``symbol`` (or of every loaded market).
+
+        Args:
+            symbol: a ccxt symbol (None: every loaded market).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            The orders canceled, as ccxt orders.
+
+        Raises:
+            ArgumentsRequired: no trading account (call setup_account or pass tradeAccountId).
+            AuthenticationError: no active session.
+            O2AmbiguousSubmission: the submission may have executed (not retried).
+        """
         canceled: list[Json] = []
         for market in await self._selected(symbol):
             open_orders = await self.fetch_open_orders(market["symbol"], limit=200)
@@ -249,7 +360,19 @@ class ExchangeTrading(ExchangeMarkets):
     async def settle_balance(
         self, market: str | Market, params: Json | None = None
     ) -> ActionsResponse:
-        """Move a market's filled proceeds back to the trading account."""
+        """Move a market's filled proceeds back to the trading account.
+
+        Args:
+            market: an O2 pair, market id or ``Market``.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            The client's ``ActionsResponse``.
+
+        Raises:
+            AuthenticationError: no active session.
+            O2AmbiguousSubmission: the submission may have executed (not retried).
+        """
         return self._check_actions(
             await self._submit(lambda: self.o2_client.settle_balance(market), session=True)
         )
@@ -260,7 +383,19 @@ class ExchangeTrading(ExchangeMarkets):
         collect_orders: bool = False,
         session: SessionInfo | None = None,
     ) -> ActionsResponse:
-        """Sign and submit up to 5 actions as one transaction (the client's batch)."""
+        """Sign and submit up to 5 actions as one transaction (the client's batch).
+
+        Args:
+            actions: the market groups (see ``O2Client.batch_actions``).
+            collect_orders: return the created orders.
+            session: the session to use (default: the active one).
+
+        Returns:
+            The client's ``ActionsResponse``.
+
+        Raises:
+            O2AmbiguousSubmission: the submission may have executed (not retried).
+        """
         return self._check_actions(
             await self._submit(
                 lambda: self.o2_client.batch_actions(actions, collect_orders, session)
@@ -277,14 +412,27 @@ class ExchangeTrading(ExchangeMarkets):
         tag: str | None = None,
         params: Json | None = None,
     ) -> Json:
-        """Withdraw ``amount`` of ``code`` from the trading account to ``address``
-        (default: the owner), signed by the owner (``params["signer"]`` or the
-        constructor's).
+        """Withdraw from the trading account, signed by the owner.
 
         The amount is truncated to the asset's decimals, never rounded up. With the
         markets loaded that happens here; otherwise the amount goes to the client as it
         is, and only if the client refuses it before signing (more decimals than the
         asset has) are the markets loaded and the truncated amount sent.
+
+        Args:
+            code: the currency code (an asset symbol).
+            amount: how much.
+            address: where to (default: the owner).
+            tag: unused by O2 (kept in the result).
+            params: ``signer``: the owner (default: the constructor's).
+
+        Returns:
+            A ccxt withdrawal transaction.
+
+        Raises:
+            BadRequest: an unknown currency.
+            AuthenticationError: no signer.
+            O2AmbiguousSubmission: the submission may have executed (not retried).
         """
         signer = (params or {}).get("signer") or self._signer()
         decimals = self.asset_decimals().get(code)

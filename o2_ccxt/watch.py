@@ -44,10 +44,18 @@ class ExchangeWatch(ExchangeMarkets):
         """The live order book, returned on each change (the first: after the snapshot).
 
         Kept by the client's local book, re-seeded from a snapshot after a reconnect.
-        ``params["precision"]`` is the grouping level (1..18); one per symbol at a time.
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            limit: at most this many levels per side.
+            params: ``precision``: the grouping level (1..18); one per symbol at a time.
+
+        Returns:
+            A ccxt order book.
 
         Raises:
             BadRequest: a bad precision, or another precision is already watched.
+            ExchangeClosedByUser: the exchange is closed.
         """
         self._check_open()
         precision = depth_precision(params)
@@ -56,7 +64,15 @@ class ExchangeWatch(ExchangeMarkets):
         return book.limit()
 
     async def un_watch_order_book(self, symbol: str, params: Json | None = None) -> bool:
-        """Stop the order-book stream of ``symbol`` (pending watchers get UnsubscribeError)."""
+        """Stop the order-book stream of ``symbol`` (pending watchers get UnsubscribeError).
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         self.orderbooks.pop(await self._stop_stream("orderbook", symbol), None)
         return True
 
@@ -67,7 +83,20 @@ class ExchangeWatch(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """Public trades of ``symbol`` as they happen (ccxt ``ArrayCache`` semantics)."""
+        """Public trades of ``symbol`` as they happen (ccxt ``ArrayCache`` semantics).
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            since: only trades from this time on (ms).
+            limit: at most this many.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt trades.
+
+        Raises:
+            ExchangeClosedByUser: the exchange is closed.
+        """
         self._check_open()
         market, native = await self._market_pair(symbol)
         trades = await self._hub.watch_trades(market, native)
@@ -75,19 +104,46 @@ class ExchangeWatch(ExchangeMarkets):
         return cast(list[Json], self.filter_by_since_limit(trades, since, count, "timestamp", True))
 
     async def un_watch_trades(self, symbol: str, params: Json | None = None) -> bool:
-        """Stop the public trades stream of ``symbol``."""
+        """Stop the public trades stream of ``symbol``.
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         self.trades.pop(await self._stop_stream("trades", symbol), None)
         return True
 
     async def watch_ticker(self, symbol: str, params: Json | None = None) -> Json:
-        """The ticker of ``symbol`` on each change: best bid/ask from the live book
-        (precision 1), 24h statistics re-read after each trade and after a reconnect."""
+        """The ticker of ``symbol`` on each change: best bid/ask from the live book (precision
+        1), 24h statistics re-read after each trade and after a reconnect.
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            A ccxt ticker.
+
+        Raises:
+            ExchangeClosedByUser: the exchange is closed.
+        """
         self._check_open()
         market, native = await self._market_pair(symbol)
         return await self._hub.watch_ticker(market, native)
 
     async def un_watch_ticker(self, symbol: str, params: Json | None = None) -> bool:
-        """Stop the ticker stream of ``symbol``."""
+        """Stop the ticker stream of ``symbol``.
+
+        Args:
+            symbol: a ccxt symbol or an O2 market id.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         self.tickers.pop(await self._stop_stream("ticker", symbol), None)
         return True
 
@@ -98,7 +154,20 @@ class ExchangeWatch(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """The account's orders as they change (ccxt ``ArrayCacheBySymbolById``)."""
+        """The account's orders as they change (ccxt ``ArrayCacheBySymbolById``).
+
+        Args:
+            symbol: only this market's (None: all).
+            since: only orders from this time on (ms).
+            limit: at most this many.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt orders.
+
+        Raises:
+            ExchangeClosedByUser: the exchange is closed.
+        """
         self._check_open()
         account = self._account()
         await self.load_markets()
@@ -107,7 +176,15 @@ class ExchangeWatch(ExchangeMarkets):
         return self._account_window(orders, resolved, since, limit)
 
     async def un_watch_orders(self, symbol: str | None = None, params: Json | None = None) -> bool:
-        """Stop the account's orders stream (for every symbol)."""
+        """Stop the account's orders stream (for every symbol).
+
+        Args:
+            symbol: ignored (the stream is the account's).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         await self._hub.stop("orders")
         self.orders = None
         return True
@@ -119,8 +196,20 @@ class ExchangeWatch(ExchangeMarkets):
         limit: int | None = None,
         params: Json | None = None,
     ) -> list[Json]:
-        """The account's trades as they happen, from the markets' trade streams
-        (every loaded market when ``symbol`` is None)."""
+        """The account's trades as they happen, from the markets' trade streams.
+
+        Args:
+            symbol: only this market's (None: every loaded market).
+            since: only trades from this time on (ms).
+            limit: at most this many.
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            ccxt trades.
+
+        Raises:
+            ExchangeClosedByUser: the exchange is closed.
+        """
         self._check_open()
         account = self._account()
         markets = await self._selected(symbol)
@@ -133,7 +222,15 @@ class ExchangeWatch(ExchangeMarkets):
     async def un_watch_my_trades(
         self, symbol: str | None = None, params: Json | None = None
     ) -> bool:
-        """Stop the account's trade streams (of ``symbol``, or all)."""
+        """Stop the account's trade streams (of ``symbol``, or all).
+
+        Args:
+            symbol: one market's stream (None: all).
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         if symbol is None:
             await self._hub.stop_prefix("myTrades:")
             self.myTrades = None
@@ -142,15 +239,32 @@ class ExchangeWatch(ExchangeMarkets):
         return True
 
     async def watch_balance(self, params: Json | None = None) -> Json:
-        """The account's balance: first the full balance (read over REST), then on each
-        change; re-read over REST after a reconnect."""
+        """The account's balance: first the full balance (read over REST), then on each change;
+        re-read over REST after a reconnect.
+
+        Args:
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            A ccxt balance.
+
+        Raises:
+            ExchangeClosedByUser: the exchange is closed.
+        """
         self._check_open()
         account = self._account()
         await self.load_markets()
         return await self._hub.watch_balance(account)
 
     async def un_watch_balance(self, params: Json | None = None) -> bool:
-        """Stop the balance stream."""
+        """Stop the balance stream.
+
+        Args:
+            params: ccxt's extra parameters (none are read).
+
+        Returns:
+            True.
+        """
         await self._hub.stop("balance")
         return True
 

@@ -19,7 +19,9 @@ from .crypto import hex0x, parse_hex, sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
 
+#: The most actions in one batch.
 MAX_ACTIONS = 5
+#: The most market groups in one batch.
 MAX_GROUPS = 5
 _pack_u64 = struct.Struct(">Q").pack
 _pack_u64_pair = struct.Struct(">QQ").pack

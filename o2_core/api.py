@@ -187,7 +187,14 @@ class O2Api:
     # --- sending ---------------------------------------------------------------------
 
     async def send(self, request: Request, timeout: float | None = None) -> Reply:
-        """Send ``request`` with the policy's retries; the success reply, or raise.
+        """Send ``request`` with the policy's retries.
+
+        Args:
+            request: the request (``idempotent`` decides whether a lost reply is retried).
+            timeout: seconds one attempt may take (default: ``request_timeout``).
+
+        Returns:
+            The success reply.
 
         Raises:
             O2Error: the error the last reply stands for, or the transport's failure
@@ -227,29 +234,86 @@ class O2Api:
                 return outcome
 
     async def fetch(self, request: Request, decoder: Decoder[T]) -> T:
-        """Send ``request`` and decode its success reply with ``decoder``."""
+        """Send ``request`` and decode its success reply with ``decoder``.
+
+        Args:
+            request: the request.
+            decoder: turns the reply's body into the result.
+
+        Returns:
+            What ``decoder`` returns.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         return decoder((await self.send(request)).response.body)
 
     # --- market data -----------------------------------------------------------------
 
     async def get_markets(self) -> MarketsResponse:
-        """``GET /v1/markets``."""
+        """``GET /v1/markets``.
+
+        Returns:
+            Every market, the chain id and the registry ids.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         return await self.fetch(http.get_markets(self.config.api_base), _as(MarketsResponse))
 
     async def get_market_summary(self, market_id: str) -> MarketSummary:
-        """``GET /v1/markets/summary``."""
+        """``GET /v1/markets/summary``.
+
+        Args:
+            market_id: the market's id.
+
+        Returns:
+            The summary (a dict with typed reads).
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_market_summary(self.config.api_base, market_id)
         return await self.fetch(request, http.decode_summary)
 
     async def get_market_ticker(self, market_id: str) -> MarketTicker:
-        """``GET /v1/markets/ticker`` (an object, or the live API's one-item list)."""
+        """``GET /v1/markets/ticker`` (an object, or the live API's one-item list).
+
+        Args:
+            market_id: the market's id.
+
+        Returns:
+            The ticker (a dict with typed reads).
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_market_ticker(self.config.api_base, market_id)
         return await self.fetch(request, lambda body: http.decode_ticker(body, market_id))
 
     async def get_depth(
         self, market_id: str, precision: int = 10, limit: int | None = None
     ) -> DepthSnapshot:
-        """``GET /v1/depth``; ``precision`` is the wire value (a power of ten, 10..10^18)."""
+        """``GET /v1/depth``.
+
+        Args:
+            market_id: the market's id.
+            precision: the wire value, a power of ten (10..10**18; o2-sdk's form).
+            limit: at most this many levels per side (applied here too, even if the server
+                ignores it).
+
+        Returns:
+            The snapshot.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         level = http.depth_precision_level(precision)
         request = http.get_depth(self.config.api_base, market_id, level, limit)
         snapshot = await self.fetch(request, http.decode_depth)
@@ -266,7 +330,24 @@ class O2Api:
         start_trade_id: str | None = None,
         contract: str | None = None,
     ) -> list[Trade]:
-        """``GET /v1/trades`` (or ``/v1/trades_by_account`` with ``contract``)."""
+        """``GET /v1/trades`` (or ``/v1/trades_by_account`` with ``contract``).
+
+        Args:
+            market_id: the market's id.
+            direction: ``"desc"`` (newest first) or ``"asc"``.
+            count: how many, 1..50.
+            start_timestamp: page from this timestamp.
+            start_trade_id: page from this trade id.
+            contract: only this trading account's trades.
+
+        Returns:
+            The trades.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         if contract is not None:
             return await self.get_trades_by_account(
                 market_id, contract, direction, count, start_timestamp, start_trade_id
@@ -285,7 +366,24 @@ class O2Api:
         start_timestamp: int | None = None,
         start_trade_id: str | None = None,
     ) -> list[Trade]:
-        """``GET /v1/trades_by_account``."""
+        """``GET /v1/trades_by_account``.
+
+        Args:
+            market_id: the market's id.
+            contract: the trading account id.
+            direction: ``"desc"`` (newest first) or ``"asc"``.
+            count: how many, 1..50.
+            start_timestamp: page from this timestamp.
+            start_trade_id: page from this trade id.
+
+        Returns:
+            The trades.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_trades_by_account(
             self.config.api_base,
             market_id,
@@ -300,14 +398,41 @@ class O2Api:
     async def get_bars(
         self, market_id: str, from_ts: int, to_ts: int, resolution: str = "1h"
     ) -> list[Bar]:
-        """``GET /v1/bars`` between ``from_ts`` and ``to_ts`` (milliseconds)."""
+        """``GET /v1/bars``.
+
+        Args:
+            market_id: the market's id.
+            from_ts: the start, in milliseconds.
+            to_ts: the end, in milliseconds.
+            resolution: the bar width (``"1m"``, ``"1h"``, ...).
+
+        Returns:
+            The bars.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_bars(self.config.api_base, market_id, from_ts, to_ts, resolution)
         return await self.fetch(request, http.decode_bars)
 
     # --- accounts --------------------------------------------------------------------
 
     async def create_account(self, owner_address: str) -> AccountCreateResponse:
-        """``POST /v1/accounts`` for an owner address."""
+        """``POST /v1/accounts`` for an owner address.
+
+        Args:
+            owner_address: the owner's b256 address.
+
+        Returns:
+            The new account's id.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.create_account(self.config.api_base, owner_address)
         return await self.fetch(request, _as(AccountCreateResponse))
 
@@ -317,14 +442,42 @@ class O2Api:
         trade_account_id: str | None = None,
         owner_contract: str | None = None,
     ) -> AccountInfo:
-        """``GET /v1/accounts`` by exactly one of owner, trade account id, owner contract."""
+        """``GET /v1/accounts`` by exactly one of owner, trade account id, owner contract.
+
+        Args:
+            owner: the owner's address.
+            trade_account_id: the trading account's id.
+            owner_contract: the owning contract's id.
+
+        Returns:
+            The account (``exists`` is False when there is none).
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_account(self.config.api_base, owner, trade_account_id, owner_contract)
         return await self.fetch(request, _as(AccountInfo))
 
     async def get_balance(
         self, asset_id: str, contract: str | None = None, address: str | None = None
     ) -> Balance:
-        """``GET /v1/balance`` of one asset of a trading account (or an address)."""
+        """``GET /v1/balance`` of one asset of a trading account (or an address).
+
+        Args:
+            asset_id: the asset.
+            contract: a trading account id.
+            address: an address (give this or ``contract``).
+
+        Returns:
+            The balance.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_balance(self.config.api_base, asset_id, contract, address)
         return await self.fetch(request, _as(Balance))
 
@@ -338,7 +491,25 @@ class O2Api:
         start_timestamp: int | None = None,
         start_order_id: str | None = None,
     ) -> list[Order]:
-        """``GET /v1/orders`` of a trading account on a market."""
+        """``GET /v1/orders`` of a trading account on a market.
+
+        Args:
+            market_id: the market's id.
+            contract: the trading account id.
+            direction: ``"desc"`` (newest first) or ``"asc"``.
+            count: how many, 1..200.
+            is_open: True: open orders only; False: closed only; None: both.
+            start_timestamp: page from this timestamp.
+            start_order_id: page from this order id.
+
+        Returns:
+            The orders.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_orders(
             self.config.api_base,
             market_id,
@@ -352,17 +523,52 @@ class O2Api:
         return list((await self.fetch(request, _as(OrdersResponse))).orders)
 
     async def get_order(self, market_id: str, order_id: str) -> Order:
-        """``GET /v1/order``."""
+        """``GET /v1/order``.
+
+        Args:
+            market_id: the market's id.
+            order_id: the order's id.
+
+        Returns:
+            The order.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_order(self.config.api_base, market_id, order_id)
         return await self.fetch(request, http.decode_order)
 
     async def whitelist_account(self, trade_account_id: str) -> WhitelistResponse:
-        """``POST /analytics/v1/whitelist``."""
+        """``POST /analytics/v1/whitelist``.
+
+        Args:
+            trade_account_id: the trading account id.
+
+        Returns:
+            Whether it was whitelisted (or already was).
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.whitelist_account(self.config.api_base, trade_account_id)
         return await self.fetch(request, _as(WhitelistResponse))
 
     async def get_referral_info(self, code: str) -> ReferralInfo:
-        """``GET /analytics/v1/referral/code-info``."""
+        """``GET /analytics/v1/referral/code-info``.
+
+        Args:
+            code: the referral code.
+
+        Returns:
+            Whether the code is valid, and its owner.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_referral_info(self.config.api_base, code)
         return await self.fetch(request, _as(ReferralInfo))
 
@@ -376,7 +582,20 @@ class O2Api:
     async def create_session(
         self, owner_id: str, session_request: Mapping[str, Any]
     ) -> SessionResponse:
-        """``PUT /v1/session`` with a signed session request (o2-sdk's dict)."""
+        """``PUT /v1/session`` with a signed session request (o2-sdk's dict); one attempt.
+
+        Args:
+            owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+            session_request: the signed request body.
+
+        Returns:
+            The session's registration.
+
+        Raises:
+            InvalidInput: the request is not a dict.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+            O2Error: the error the reply stands for (an on-chain revert included).
+        """
         request = http.put_session(self.config.api_base, owner_id, _body(session_request))
         reply = await self.send(request, self.action_timeout)
         return decode(reply.response.body, SessionResponse)
@@ -384,9 +603,19 @@ class O2Api:
     async def submit_actions(
         self, owner_id: str, actions_request: Mapping[str, Any]
     ) -> ActionsResponse:
-        """``POST /v1/session/actions`` with a signed actions request (o2-sdk's dict).
+        """``POST /v1/session/actions`` with a signed actions request (o2-sdk's dict); one
+        attempt.
+
+        Args:
+            owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+            actions_request: the signed request body.
+
+        Returns:
+            The transaction id, and the created orders if they were asked for.
 
         Raises:
+            InvalidInput: the request is not a dict.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
             O2Error: the error the reply stands for (an on-chain revert included).
         """
         request = http.post_actions(self.config.api_base, owner_id, _body(actions_request))
@@ -396,24 +625,63 @@ class O2Api:
     async def withdraw(
         self, owner_id: str, withdraw_request: Mapping[str, Any]
     ) -> WithdrawResponse:
-        """``POST /v1/accounts/withdraw`` with an owner-signed request (o2-sdk's dict)."""
+        """``POST /v1/accounts/withdraw`` with an owner-signed request (o2-sdk's dict); one
+        attempt.
+
+        Args:
+            owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+            withdraw_request: the signed request body.
+
+        Returns:
+            The withdrawal's transaction id.
+
+        Raises:
+            InvalidInput: the request is not a dict.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+            O2Error: the error the reply stands for (an on-chain revert included).
+        """
         request = http.post_withdraw(self.config.api_base, owner_id, _body(withdraw_request))
         reply = await self.send(request, self.action_timeout)
         return decode(reply.response.body, WithdrawResponse)
 
     async def upgrade_account(self, owner_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """``POST /v1/accounts/upgrade`` (``{trade_account_id, nonce, signature}``, owner-
-        signed over :func:`~o2_core.encoding.build_set_proxy_signing_bytes`); the reply
-        as JSON, ``{"tx_id": ...}``. Sent like a read: the signed nonce lands once."""
+        """``POST /v1/accounts/upgrade``, owner-signed over
+        :func:`~o2_core.encoding.build_set_proxy_signing_bytes`. Sent like a read: the signed
+        nonce lands once.
+
+        Args:
+            owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+            request: ``{trade_account_id, nonce, signature}``.
+
+        Returns:
+            The reply as JSON, ``{"tx_id": ...}``.
+
+        Raises:
+            InvalidInput: the request is not a dict.
+            O2Error: the error the reply stands for ("No upgrade available" when the account
+                is current).
+        """
         built = http.post_upgrade(self.config.api_base, owner_id, _body(request))
         return _json_object(built, await self.send(built, self.action_timeout))
 
     async def get_account_window(
         self, trade_account_id: str, nonce_session_id: int = 0
     ) -> dict[str, Any]:
-        """``GET /v1/accounts/window``: one lane's parallel-nonce window as JSON
-        (``nonce_session_id``, ``base``, ``slots``), as o2-sdk returns it; parse it with
-        :meth:`o2_core.nonce.WindowResponse.from_dict`."""
+        """``GET /v1/accounts/window``: one lane's parallel-nonce window, as o2-sdk returns it.
+
+        Args:
+            trade_account_id: the trading account id.
+            nonce_session_id: the lane, 0..4.
+
+        Returns:
+            The JSON (``nonce_session_id``, ``base``, ``slots``); parse it with
+            :meth:`o2_core.nonce.WindowResponse.from_dict`.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_accounts_window(self.config.api_base, trade_account_id,
                                            nonce_session_id)
         return _json_object(request, await self.send(request))
@@ -421,7 +689,15 @@ class O2Api:
     # --- aggregated (CoinGecko/CMC style) ---------------------------------------------
 
     async def get_aggregated_assets(self) -> list[AggregatedAsset]:
-        """``GET /v1/aggregated/assets``."""
+        """``GET /v1/aggregated/assets``.
+
+        Returns:
+            The assets.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_aggregated(self.config.api_base, "assets")
         items = _json_list(request, await self.send(request), "assets")
         return [AggregatedAsset.from_dict(item) for item in items]
@@ -429,35 +705,97 @@ class O2Api:
     async def get_aggregated_orderbook(
         self, market_pair: str, depth: int = 500, level: int = 2
     ) -> dict[str, Any]:
-        """``GET /v1/aggregated/orderbook`` of a ``BASE_QUOTE`` pair, as JSON."""
+        """``GET /v1/aggregated/orderbook`` of a ``BASE_QUOTE`` pair, as JSON.
+
+        Args:
+            market_pair: the pair, ``BASE_QUOTE``.
+            depth: how many levels.
+            level: the aggregation level.
+
+        Returns:
+            The reply's JSON object.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_aggregated(
             self.config.api_base, "orderbook", market_pair=market_pair, depth=depth, level=level
         )
         return _json_object(request, await self.send(request))
 
     async def get_aggregated_summary(self) -> list[dict[str, Any]]:
-        """``GET /v1/aggregated/summary``: one JSON object per market."""
+        """``GET /v1/aggregated/summary``.
+
+        Returns:
+            One JSON object per market.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_aggregated(self.config.api_base, "summary")
         return _json_list(request, await self.send(request), "summary")
 
     async def get_aggregated_ticker(self) -> list[dict[str, Any]]:
-        """``GET /v1/aggregated/ticker``: one JSON object per market."""
+        """``GET /v1/aggregated/ticker``.
+
+        Returns:
+            One JSON object per market.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_aggregated(self.config.api_base, "ticker")
         return _json_list(request, await self.send(request), "ticker")
 
     async def get_aggregated_trades(self, market_pair: str) -> list[Trade]:
-        """``GET /v1/aggregated/trades`` of a ``BASE_QUOTE`` pair."""
+        """``GET /v1/aggregated/trades`` of a ``BASE_QUOTE`` pair.
+
+        Args:
+            market_pair: the pair, ``BASE_QUOTE``.
+
+        Returns:
+            The trades.
+
+        Raises:
+            O2Error: the error the reply stands for, once the retries are spent (a
+                TransportError when no reply came, a ProtocolError for an unreadable one).
+        """
         request = http.get_aggregated(self.config.api_base, "trades", market_pair=market_pair)
         return await self.fetch(request, http.decode_trades)
 
     # --- faucet ----------------------------------------------------------------------
 
     async def mint_to_contract(self, contract_id: str) -> FaucetResponse:
-        """Mint test assets to a trading account (a cooldown comes back as ``error``)."""
+        """Mint test assets to a trading account (one attempt).
+
+        Args:
+            contract_id: the trading account id.
+
+        Returns:
+            The faucet's answer; a refusal (a cooldown) or a lost connection comes back as
+            ``error``, not raised.
+
+        Raises:
+            InvalidInput: this network has no faucet.
+        """
         return await self._mint(contract=contract_id)
 
     async def mint_to_address(self, address: str) -> FaucetResponse:
-        """Mint test assets to an address (a cooldown comes back as ``error``)."""
+        """Mint test assets to an address (one attempt).
+
+        Args:
+            address: the address.
+
+        Returns:
+            The faucet's answer; a refusal (a cooldown) or a lost connection comes back as
+            ``error``, not raised.
+
+        Raises:
+            InvalidInput: this network has no faucet.
+        """
         return await self._mint(address=address)
 
     async def _mint(

@@ -133,6 +133,9 @@ class OrderBook:
 
     Until the first snapshot, and after :meth:`invalidate`, updates are ignored (and
     counted in ``ignored_updates``): only a snapshot makes the book valid again.
+
+    Args:
+        market_id: the market; when given, another market's update is refused.
     """
 
     def __init__(self, market_id: str | None = None) -> None:
@@ -145,7 +148,13 @@ class OrderBook:
         self.needs_snapshot = True
 
     def apply(self, update: DepthUpdate) -> bool:
-        """Apply a snapshot or an update atomically; False when the update was ignored.
+        """Apply a snapshot or an update atomically.
+
+        Args:
+            update: a depth update (``is_snapshot``: absolute levels, else signed changes).
+
+        Returns:
+            True when applied; False when the update was ignored (no snapshot yet).
 
         Raises:
             InvalidInput: (the book untouched) another market's update, or a level with
@@ -221,17 +230,51 @@ class OrderBook:
         return spread is not None and spread <= 0
 
     def quantity_at(self, side: BookSide, price: int) -> int:
-        """The quantity resting at ``price`` on ``side`` (0 when none)."""
+        """The quantity resting at ``price`` on ``side``.
+
+        Args:
+            side: ``"bids"`` or ``"asks"``.
+            price: a chain price.
+
+        Returns:
+            The quantity (0 when no level is there).
+
+        Raises:
+            InvalidInput: another ``side``.
+        """
         return self._side(side).qty.get(price, 0)
 
     def depth(self, side: BookSide, size: int) -> list[DepthLevel]:
-        """The best ``size`` levels of ``side`` (``"bids"`` or ``"asks"``)."""
+        """The best ``size`` levels of one side.
+
+        Args:
+            side: ``"bids"`` or ``"asks"``.
+            size: how many levels (>= 0).
+
+        Returns:
+            The levels, best first.
+
+        Raises:
+            InvalidInput: a negative size, or another ``side``.
+        """
         if size < 0:
             raise InvalidInput(f"depth size must be >= 0, got {size}")
         return self._side(side).levels()[:size]
 
     def levels_to_fill(self, side: OrderSide | str, quantity: int) -> Fill:
-        """The levels an order of ``side`` (YOUR side: a buy takes asks) would consume."""
+        """The levels an order of ``side`` would consume (YOUR side: a buy takes asks).
+
+        Args:
+            side: ``OrderSide.BUY``/``SELL``, or ``"buy"``/``"sell"``.
+            quantity: the chain quantity to fill (a positive integer).
+
+        Returns:
+            The fill: the levels used (the last possibly partly), the filled quantity and the
+            notional; ``complete`` is False when the book holds less.
+
+        Raises:
+            InvalidInput: an unknown side or a quantity that is not a positive integer.
+        """
         if isinstance(side, str):
             try:
                 side = OrderSide(side.capitalize())
@@ -282,6 +325,9 @@ class DepthBook:
 
     def apply(self, update: DepthUpdate) -> None:
         """Apply a snapshot or an update; a malformed entry raises with the book untouched.
+
+        Args:
+            update: a depth update (``is_snapshot``: absolute levels, else signed changes).
 
         Raises:
             InvalidInput: a price or quantity that is not an integer (or integer text).

@@ -68,5 +68,12 @@ NETWORK_CONFIGS: dict[Network, NetworkConfig] = {
 
 
 def get_config(network: Network) -> NetworkConfig:
-    """Return the built-in configuration of ``network``."""
+    """The built-in configuration of ``network``.
+
+    Args:
+        network: a named deployment.
+
+    Returns:
+        Its endpoints (``Network.LOCAL``: the embedded local exchange).
+    """
     return NETWORK_CONFIGS[network]

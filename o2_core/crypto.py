@@ -31,34 +31,70 @@ _HALF_N = SECP256K1_N // 2
 _HEX_RE = re.compile(r"(?:0[xX])?([0-9a-fA-F]*)\Z")
 
 SignDigestFn = Callable[[bytes], bytes]
-"""An external signer: receives a 32-byte digest, returns a 64-byte compact signature."""
+"""An external signer, which receives a 32-byte digest and returns a 64-byte compact
+signature."""
 
 
 # --- digests -------------------------------------------------------------------------
 
 
 def sha256(data: bytes) -> bytes:
-    """SHA-256 of ``data``."""
+    """SHA-256 of ``data``.
+
+    Args:
+        data: the bytes.
+
+    Returns:
+        The 32-byte digest.
+    """
     return hashlib.sha256(data).digest()
 
 
 def keccak256(data: bytes) -> bytes:
-    """Keccak-256 (Ethereum's, not SHA3-256) of ``data``."""
+    """Keccak-256 (Ethereum's, not SHA3-256) of ``data``.
+
+    Args:
+        data: the bytes.
+
+    Returns:
+        The 32-byte digest.
+    """
     return _keccak.new(data=data, digest_bits=256).digest()
 
 
 def fuel_personal_sign_digest(message: bytes) -> bytes:
-    """``sha256(b"\\x19Fuel Signed Message:\\n" + len + message)``."""
+    """``sha256(b"\\x19Fuel Signed Message:\\n" + len + message)``.
+
+    Args:
+        message: the message (``len`` is its length in decimal digits).
+
+    Returns:
+        The 32-byte digest a Fuel owner signs.
+    """
     return sha256(b"\x19Fuel Signed Message:\n" + str(len(message)).encode() + message)
 
 
 def evm_personal_sign_digest(message: bytes) -> bytes:
-    """``keccak256(b"\\x19Ethereum Signed Message:\\n" + len + message)``."""
+    """``keccak256(b"\\x19Ethereum Signed Message:\\n" + len + message)``.
+
+    Args:
+        message: the message.
+
+    Returns:
+        The 32-byte digest an EVM owner signs.
+    """
     return keccak256(b"\x19Ethereum Signed Message:\n" + str(len(message)).encode() + message)
 
 
 def raw_digest(message: bytes) -> bytes:
-    """The digest a session key signs for an action batch: plain ``sha256``."""
+    """The digest a session key signs for an action batch: plain ``sha256``.
+
+    Args:
+        message: the signing bytes.
+
+    Returns:
+        The 32-byte digest.
+    """
     return sha256(message)
 
 
@@ -66,7 +102,19 @@ def raw_digest(message: bytes) -> bytes:
 
 
 def parse_hex(value: str | bytes, length: int | None = None, what: str = "value") -> bytes:
-    """Bytes of a hex string (``0x`` optional, any case), checked to be ``length`` bytes."""
+    """Bytes of a hex string (``0x`` optional, any case), checked to be ``length`` bytes.
+
+    Args:
+        value: hex text, or bytes (taken as they are).
+        length: the exact number of bytes required (None: any).
+        what: its name, for the error message.
+
+    Returns:
+        The bytes.
+
+    Raises:
+        InvalidInput: not hex (or an odd number of digits), or not ``length`` bytes.
+    """
     if isinstance(value, (bytes, bytearray)):
         raw = bytes(value)
     elif isinstance(value, str):
@@ -106,6 +154,19 @@ def to_fuel_compact_signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
     """Build the 64-byte Fuel compact signature from ``(r, s, recovery_id)``.
 
     A high ``s`` (as some KMS return) is normalised to low-s, flipping the recovery id.
+
+    Args:
+        r: 32 bytes.
+        s: 32 bytes.
+        recovery_id: 0 or 1.
+
+    Returns:
+        The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+        of ``s``).
+
+    Raises:
+        InvalidInput: ``r`` or ``s`` not 32 bytes or not in 1..n-1, or a recovery id other
+            than 0 and 1.
     """
     if not isinstance(r, (bytes, bytearray)) or len(r) != 32:
         raise InvalidInput("r must be 32 bytes")
@@ -125,7 +186,17 @@ def to_fuel_compact_signature(r: bytes, s: bytes, recovery_id: int) -> bytes:
 
 
 def split_compact_signature(signature: bytes) -> tuple[bytes, bytes, int]:
-    """Inverse of :func:`to_fuel_compact_signature`: ``(r, s, recovery_id)``."""
+    """Inverse of :func:`to_fuel_compact_signature`.
+
+    Args:
+        signature: a 64-byte compact signature.
+
+    Returns:
+        ``(r, s, recovery_id)``.
+
+    Raises:
+        InvalidSignature: not 64 bytes.
+    """
     if len(signature) != 64:
         raise InvalidSignature(f"a compact signature is 64 bytes, got {len(signature)}")
     s = bytearray(signature[32:])
@@ -135,7 +206,20 @@ def split_compact_signature(signature: bytes) -> tuple[bytes, bytes, int]:
 
 
 def recover_public_key(digest: bytes, signature: bytes) -> bytes:
-    """The 65-byte uncompressed public key that produced ``signature`` over ``digest``."""
+    """The public key that produced ``signature`` over ``digest``.
+
+    Args:
+        digest: the 32-byte digest that was signed.
+        signature: the 64-byte compact signature.
+
+    Returns:
+        The 65-byte uncompressed public key.
+
+    Raises:
+        InvalidInput: a digest that is not 32 bytes.
+        InvalidSignature: not 64 bytes, a high ``s`` or a zero ``r``/``s``, or no key can
+            be recovered.
+    """
     if len(digest) != 32:
         raise InvalidInput(f"digest must be 32 bytes, got {len(digest)}")
     r, s, recovery_id = split_compact_signature(signature)
@@ -156,17 +240,38 @@ def recover_public_key(digest: bytes, signature: bytes) -> bytes:
 
 
 def fuel_address(public_key: bytes) -> bytes:
-    """Fuel B256 address of a 65-byte public key: ``sha256(x || y)``."""
+    """Fuel B256 address of a public key: ``sha256(x || y)``.
+
+    Args:
+        public_key: the 65-byte uncompressed public key.
+
+    Returns:
+        The 32-byte address.
+    """
     return sha256(public_key[1:65])
 
 
 def evm_address(public_key: bytes) -> bytes:
-    """20-byte EVM address of a 65-byte public key: last 20 bytes of ``keccak256(x || y)``."""
+    """EVM address of a public key: the last 20 bytes of ``keccak256(x || y)``.
+
+    Args:
+        public_key: the 65-byte uncompressed public key.
+
+    Returns:
+        The 20-byte address.
+    """
     return keccak256(public_key[1:65])[12:]
 
 
 def hex0x(raw: bytes) -> str:
-    """``0x`` + lowercase hex."""
+    """``0x`` + lowercase hex.
+
+    Args:
+        raw: the bytes.
+
+    Returns:
+        The text.
+    """
     return "0x" + raw.hex()
 
 
@@ -230,7 +335,15 @@ class PersonalSigner(Protocol):
         ...
 
     def personal_sign(self, message: bytes) -> bytes:
-        """Sign ``message`` with the owner's personal-sign flavour; 64-byte compact form."""
+        """Sign ``message`` with the owner's personal-sign flavour.
+
+        Args:
+            message: the message (the SDK frames it: Fuel or EVM personal-sign).
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+        """
         ...
 
 
@@ -246,12 +359,30 @@ class Signer(PersonalSigner, Protocol):
     """
 
     def sign_digest(self, digest: bytes) -> bytes:
-        """Sign a 32-byte digest as it is (no framing); 64-byte compact form."""
+        """Sign a 32-byte digest as it is (no framing).
+
+        Args:
+            digest: the 32-byte digest.
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+        """
         ...
 
 
 class Wallet:
-    """A Fuel-native key pair. Owners sign with Fuel personal-sign; session keys raw."""
+    """A Fuel-native key pair. Owners sign with Fuel personal-sign; session keys raw.
+
+    The key never shows in ``repr``, and a wallet cannot be pickled.
+
+    Args:
+        private_key: the key (hex, ``0x`` optional, or 32 bytes).
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1 (the message never shows
+            the key).
+    """
 
     __slots__ = ("_key", "b256_address", "public_key")
 
@@ -262,7 +393,7 @@ class Wallet:
 
     @property
     def private_key(self) -> bytes:
-        """The 32-byte secret. Handle with care: it is never shown by ``repr``."""
+        """The 32-byte secret. Handle with care (it is never shown by ``repr``)."""
         return self._key._secret
 
     @property
@@ -271,15 +402,42 @@ class Wallet:
         return bytes.fromhex(self.b256_address[2:])
 
     def sign_digest(self, digest: bytes) -> bytes:
-        """Sign a 32-byte digest as it is (no framing)."""
+        """Sign a 32-byte digest as it is (no framing).
+
+        Args:
+            digest: the 32-byte digest.
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+
+        Raises:
+            InvalidInput: the digest is not 32 bytes.
+        """
         return self._key.sign(_check_digest(digest))
 
     def personal_sign(self, message: bytes) -> bytes:
-        """Fuel personal-sign of ``message``."""
+        """Fuel personal-sign of ``message``.
+
+        Args:
+            message: the message.
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+        """
         return self._key.sign(fuel_personal_sign_digest(message))
 
     def raw_sign(self, message: bytes) -> bytes:
-        """Sign ``sha256(message)``: how a session key signs an action batch."""
+        """Sign ``sha256(message)``: how a session key signs an action batch.
+
+        Args:
+            message: the signing bytes.
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+        """
         return self._key.sign(hashlib.sha256(message).digest())
 
     def __repr__(self) -> str:
@@ -290,7 +448,14 @@ class Wallet:
 
 
 class EvmWallet(Wallet):
-    """An EVM key pair: its B256 address is the 20-byte EVM address left-padded with zeros."""
+    """An EVM key pair: its B256 address is the 20-byte EVM address left-padded with zeros.
+
+    Args:
+        private_key: the key (hex, ``0x`` optional, or 32 bytes).
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
 
     __slots__ = ("evm_address",)
 
@@ -301,12 +466,24 @@ class EvmWallet(Wallet):
         self.b256_address = hex0x(bytes(12) + raw)
 
     def personal_sign(self, message: bytes) -> bytes:
-        """EVM personal-sign (keccak256 framing) of ``message``."""
+        """EVM personal-sign (keccak256 framing) of ``message``.
+
+        Args:
+            message: the message.
+
+        Returns:
+            The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+            of ``s``).
+        """
         return self._key.sign(evm_personal_sign_digest(message))
 
 
 def generate_wallet() -> Wallet:
-    """A new Fuel wallet with a random key."""
+    """A new Fuel wallet with a random key.
+
+    Returns:
+        The wallet.
+    """
     while True:
         secret = os.urandom(32)
         if 0 < int.from_bytes(secret, "big") < SECP256K1_N:
@@ -314,39 +491,80 @@ def generate_wallet() -> Wallet:
 
 
 def generate_evm_wallet() -> EvmWallet:
-    """A new EVM wallet with a random key."""
+    """A new EVM wallet with a random key.
+
+    Returns:
+        The wallet.
+    """
     return EvmWallet(generate_wallet().private_key)
 
 
 def generate_keypair() -> tuple[str, bytes, str]:
-    """A new Fuel key pair as o2-sdk returns it: ``(private key hex without 0x, 65-byte
-    uncompressed public key, B256 address)``. Prefer :func:`generate_wallet`."""
+    """A new Fuel key pair, as o2-sdk returns it. Prefer :func:`generate_wallet`.
+
+    Returns:
+        ``(private key hex without 0x, 65-byte uncompressed public key, B256 address)``.
+    """
     wallet = generate_wallet()
     return wallet.private_key.hex(), wallet.public_key, wallet.b256_address
 
 
 def generate_evm_keypair() -> tuple[str, bytes, str, str]:
-    """A new EVM key pair as o2-sdk returns it: ``(private key hex without 0x, 65-byte
-    uncompressed public key, EVM address, B256 address)``. Prefer
-    :func:`generate_evm_wallet`."""
+    """A new EVM key pair, as o2-sdk returns it. Prefer :func:`generate_evm_wallet`.
+
+    Returns:
+        ``(private key hex without 0x, 65-byte uncompressed public key, EVM address, B256
+        address)``.
+    """
     wallet = generate_evm_wallet()
     return (wallet.private_key.hex(), wallet.public_key, wallet.evm_address,
             wallet.b256_address)
 
 
 def fuel_compact_sign(private_key_bytes: bytes, digest: bytes) -> bytes:
-    """Sign a 32-byte digest as it is: the 64-byte Fuel compact signature (low s, the
-    recovery id in the top bit of byte 32). Prefer :meth:`Wallet.sign_digest`."""
+    """Sign a 32-byte digest as it is. Prefer :meth:`Wallet.sign_digest`.
+
+    Args:
+        private_key_bytes: the key (32 bytes, or hex).
+        digest: the 32-byte digest.
+
+    Returns:
+        The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+        of ``s``).
+
+    Raises:
+        InvalidInput: a bad key, or a digest that is not 32 bytes.
+    """
     return _SigningKey(_secret_bytes(private_key_bytes)).sign(_check_digest(digest))
 
 
 def load_wallet(private_key_hex: str | bytes) -> Wallet:
-    """A Fuel wallet from its private key (hex, ``0x`` optional, or 32 bytes)."""
+    """A Fuel wallet from its private key.
+
+    Args:
+        private_key_hex: the key (hex, ``0x`` optional, or 32 bytes).
+
+    Returns:
+        The wallet.
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
     return Wallet(private_key_hex)
 
 
 def load_evm_wallet(private_key_hex: str | bytes) -> EvmWallet:
-    """An EVM wallet from its private key (hex, ``0x`` optional, or 32 bytes)."""
+    """An EVM wallet from its private key.
+
+    Args:
+        private_key_hex: the key (hex, ``0x`` optional, or 32 bytes).
+
+    Returns:
+        The wallet.
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
     return EvmWallet(private_key_hex)
 
 
@@ -357,10 +575,16 @@ def _normalise_address(address: str, what: str) -> str:
 class ExternalSigner:
     """A Fuel owner whose key lives elsewhere (hardware wallet, KMS, HSM).
 
-    ``sign_digest`` receives a 32-byte digest (the Fuel personal-sign digest, or a
-    typed-data digest signed as it is) and returns the 64-byte compact signature (see
-    :func:`to_fuel_compact_signature`). Each signature is checked to recover to
-    ``b256_address`` before it is used.
+    Each signature is checked to recover to ``b256_address`` before it is used.
+
+    Args:
+        b256_address: the owner's address (``0x`` + 64 hex digits).
+        sign_digest: receives a 32-byte digest (the Fuel personal-sign digest, or a
+            typed-data digest signed as it is) and returns the 64-byte compact signature
+            (see :func:`to_fuel_compact_signature`).
+
+    Raises:
+        InvalidInput: a malformed address.
     """
 
     def __init__(self, b256_address: str, sign_digest: SignDigestFn) -> None:
@@ -379,7 +603,20 @@ class ExternalSigner:
         return fuel_address(public_key)
 
     def sign_digest(self, digest: bytes) -> bytes:
-        """Sign a digest with the external signer, checking the result."""
+        """Sign a digest with the external signer, checking the result.
+
+        Args:
+            digest: the 32-byte digest.
+
+        Returns:
+            The signature, once checked to recover to the owner.
+
+        Raises:
+            InvalidInput: the digest is not 32 bytes.
+            O2Error: the signer did not return 64 bytes.
+            InvalidSignature: the signature does not recover to the owner (a wrong key, or a
+                wrong recovery id).
+        """
         digest = _check_digest(digest)
         signature = self._sign_digest(digest)
         if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
@@ -397,7 +634,18 @@ class ExternalSigner:
         return signature
 
     def personal_sign(self, message: bytes) -> bytes:
-        """Personal-sign ``message`` through the external signer."""
+        """Personal-sign ``message`` through the external signer.
+
+        Args:
+            message: the message (framed here: Fuel personal-sign, or EVM for an
+                :class:`ExternalEvmSigner`).
+
+        Returns:
+            The checked signature.
+
+        Raises:
+            InvalidSignature: the signature does not recover to the owner.
+        """
         return self.sign_digest(self._framed_digest(message))
 
     def __repr__(self) -> str:
@@ -408,6 +656,15 @@ class ExternalEvmSigner(ExternalSigner):
     """An EVM owner whose key lives elsewhere; the SDK frames with EVM personal-sign.
 
     Every signature (personal-sign or typed digest) must recover to ``evm_address``.
+
+    Args:
+        b256_address: the owner's B256 address: ``evm_address`` left-padded with zeros.
+        evm_address: the 20-byte EVM address.
+        sign_digest: signs 32-byte digests (see :class:`ExternalSigner`).
+
+    Raises:
+        InvalidInput: malformed addresses, or a B256 address that is not the EVM address
+            padded.
     """
 
     def __init__(self, b256_address: str, evm_address: str, sign_digest: SignDigestFn) -> None:
@@ -424,9 +681,17 @@ class ExternalEvmSigner(ExternalSigner):
 
 
 def signature_recovers_to(owner_b256: bytes, digest: bytes, signature: bytes) -> bool:
-    """True when ``signature`` over ``digest`` recovers to the owner ``owner_b256``.
+    """Whether ``signature`` over ``digest`` recovers to the owner ``owner_b256``.
 
     A zero-padded EVM owner is compared by EVM address, any other by Fuel address.
+
+    Args:
+        owner_b256: the owner's 32-byte address.
+        digest: the 32-byte digest.
+        signature: the 64-byte compact signature.
+
+    Returns:
+        True when it does (False also for a signature nothing recovers from).
     """
     try:
         public_key = recover_public_key(digest, signature)
@@ -440,7 +705,15 @@ def signature_recovers_to(owner_b256: bytes, digest: bytes, signature: bytes) ->
 def sign_typed_digest(owner: PersonalSigner, digest: bytes) -> bytes:
     """The owner's signature of a typed-data digest (no framing), checked before use.
 
+    Args:
+        owner: the owner (it must have ``sign_digest``).
+        digest: the 32-byte digest.
+
+    Returns:
+        The checked 64-byte signature.
+
     Raises:
+        InvalidInput: the digest is not 32 bytes.
         UsageError: the signer has no ``sign_digest``, or raises ``NotImplementedError``
             from it (a custom :class:`PersonalSigner`): typed operations need it.
         InvalidSignature: the signature is not 64 bytes or does not recover to the owner
@@ -471,15 +744,51 @@ def sign_typed_digest(owner: PersonalSigner, digest: bytes) -> bytes:
 
 
 def personal_sign(private_key: bytes, message: bytes) -> bytes:
-    """Fuel personal-sign with a raw private key (prefer a :class:`Wallet`)."""
+    """Fuel personal-sign with a raw private key (prefer a :class:`Wallet`).
+
+    Args:
+        private_key: the key (hex, ``0x`` optional, or 32 bytes).
+        message: the message.
+
+    Returns:
+        The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+        of ``s``).
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
     return Wallet(private_key).personal_sign(message)
 
 
 def evm_personal_sign(private_key: bytes, message: bytes) -> bytes:
-    """EVM personal-sign with a raw private key (prefer an :class:`EvmWallet`)."""
+    """EVM personal-sign with a raw private key (prefer an :class:`EvmWallet`).
+
+    Args:
+        private_key: the key (hex, ``0x`` optional, or 32 bytes).
+        message: the message.
+
+    Returns:
+        The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+        of ``s``).
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
     return EvmWallet(private_key).personal_sign(message)
 
 
 def raw_sign(private_key: bytes, message: bytes) -> bytes:
-    """Raw (sha256) signature with a raw private key (prefer :meth:`Wallet.raw_sign`)."""
+    """Raw (sha256) signature with a raw private key (prefer :meth:`Wallet.raw_sign`).
+
+    Args:
+        private_key: the key (hex, ``0x`` optional, or 32 bytes).
+        message: the signing bytes.
+
+    Returns:
+        The 64-byte compact signature (``r`` and low ``s``, the recovery id in the top bit
+        of ``s``).
+
+    Raises:
+        InvalidInput: not 32 bytes, or out of range for secp256k1.
+    """
     return Wallet(private_key).raw_sign(message)

@@ -56,6 +56,15 @@ class FrozenList(list[T]):
 
 
 def _immutable(self: FrozenList[Any], *args: Any, **kwargs: Any) -> NoReturn:
+    """Refuse the change: a :class:`FrozenList` is immutable (every mutator is this).
+
+    Args:
+        *args: ignored.
+        **kwargs: ignored.
+
+    Raises:
+        TypeError: always; copy it with ``list(...)`` to change it.
+    """
     raise TypeError(f"{type(self).__name__} is immutable (shared between consumers); copy it "
                     "with list(...) to change it")
 
@@ -97,8 +106,18 @@ class DepthSnapshot(Model, frozen=True):
 
     @classmethod
     def from_dict(cls, data: Any) -> DepthSnapshot:
-        """A snapshot from a REST reply or a stream frame: the book under ``orders`` or
-        ``view`` (or the dict itself), as o2-sdk reads it."""
+        """A snapshot from a REST reply or a stream frame, as o2-sdk reads it.
+
+        Args:
+            data: the decoded JSON: the book under ``orders`` or ``view``, or the book itself
+                (``buys``/``sells``), with ``market_id``.
+
+        Returns:
+            The snapshot.
+
+        Raises:
+            ProtocolError: not a JSON object of that shape.
+        """
         if not isinstance(data, dict):
             raise ProtocolError(f"a depth snapshot is a JSON object, got {data!r:.80}")
         book = data.get("orders", data.get("view", data))
@@ -155,8 +174,18 @@ class DepthUpdate(Model, frozen=True):
 
     @classmethod
     def from_dict(cls, data: Any) -> DepthUpdate:
-        """A depth-stream frame as ``json.loads`` gives it: ``subscribe_depth`` is a
-        snapshot, anything else carries signed ``changes``."""
+        """A depth-stream frame as ``json.loads`` gives it.
+
+        Args:
+            data: the frame: ``subscribe_depth`` is a snapshot, anything else carries signed
+                ``changes``.
+
+        Returns:
+            The update.
+
+        Raises:
+            ProtocolError: not a JSON object of that shape.
+        """
         if not isinstance(data, dict):
             raise ProtocolError(f"a depth frame is a JSON object, got {data!r:.80}")
         is_snapshot = data.get("action") == "subscribe_depth"

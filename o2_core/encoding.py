@@ -36,14 +36,34 @@ ORDER_TYPE_CODES: dict[str, int] = {
 
 
 def u64(value: int) -> bytes:
-    """8-byte big-endian encoding of an unsigned 64-bit integer."""
+    """8-byte big-endian encoding of an unsigned 64-bit integer.
+
+    Args:
+        value: an int in 0..2**64-1.
+
+    Returns:
+        8 bytes.
+
+    Raises:
+        InvalidInput: not such an int.
+    """
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U64_MAX:
         raise InvalidInput(f"value must be an integer in 0..2**64-1, got {value!r}")
     return _pack_u64(value)
 
 
 def u256(value: int) -> bytes:
-    """32-byte big-endian encoding of an unsigned 256-bit integer (a packed parallel nonce)."""
+    """32-byte big-endian encoding of an unsigned 256-bit integer (a packed parallel nonce).
+
+    Args:
+        value: an int in 0..2**256-1.
+
+    Returns:
+        32 bytes.
+
+    Raises:
+        InvalidInput: not such an int.
+    """
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= U256_MAX:
         raise InvalidInput(f"value must be an integer in 0..2**256-1, got {value!r}")
     return value.to_bytes(32, "big")
@@ -56,20 +76,45 @@ def _bytes32(value: bytes, what: str) -> bytes:
 
 
 def function_selector(name: str) -> bytes:
-    """Fuel function selector: ``u64(len(name)) || utf8(name)`` (not a hash)."""
+    """Fuel function selector: ``u64(len(name)) || utf8(name)`` (not a hash).
+
+    Args:
+        name: the function's name.
+
+    Returns:
+        The selector bytes.
+    """
     raw = name.encode()
     return _pack_u64(len(raw)) + raw
 
 
 def encode_identity(discriminant: int, address: bytes) -> bytes:
-    """Identity: ``u64(0)`` + Address or ``u64(1)`` + ContractId, 32 bytes."""
+    """Identity: ``u64(0)`` + Address or ``u64(1)`` + ContractId, 32 bytes.
+
+    Args:
+        discriminant: 0 (Address) or 1 (ContractId).
+        address: 32 bytes.
+
+    Returns:
+        40 bytes.
+
+    Raises:
+        InvalidInput: another discriminant, or not 32 bytes.
+    """
     if discriminant not in (IDENTITY_ADDRESS, IDENTITY_CONTRACT):
         raise InvalidInput(f"identity discriminant must be 0 or 1, got {discriminant!r}")
     return _pack_u64(discriminant) + _bytes32(address, "identity address")
 
 
 def encode_option_call_data(data: bytes | None) -> bytes:
-    """Option<Bytes> in a call: None = ``u64(0)``; Some = ``u64(1) || u64(len) || data``."""
+    """Option<Bytes> in a call: None = ``u64(0)``; Some = ``u64(1) || u64(len) || data``.
+
+    Args:
+        data: the call data, or None.
+
+    Returns:
+        The encoded option.
+    """
     if data is None:
         return _pack_u64(0)
     return _pack_u64(1) + _pack_u64(len(data)) + data
@@ -80,6 +125,17 @@ def encode_order_type(name: str, first: int = 0, second: int = 0) -> bytes:
 
     ``Limit`` carries ``(price, timestamp)``, ``BoundedMarket`` ``(max_price,
     min_price)``; the other variants carry nothing.
+
+    Args:
+        name: the variant (``"Spot"``, ``"Limit"``, ...).
+        first: the first parameter (``Limit``: price; ``BoundedMarket``: max_price).
+        second: the second one (``Limit``: timestamp; ``BoundedMarket``: min_price).
+
+    Returns:
+        ``u64(code)``, followed by the two parameters for the variants that have them.
+
+    Raises:
+        InvalidInput: an unknown variant, or a parameter that is not a u64.
     """
     code = ORDER_TYPE_CODES.get(name)
     if code is None:
@@ -97,10 +153,21 @@ def encode_order_args(
 ) -> bytes:
     """OrderArgs: ``u64(price) || u64(quantity) || OrderType``.
 
-    ``order_type`` is either the encoded OrderType (bytes, see :func:`encode_order_type`)
-    or, as in o2-sdk, its variant name with ``order_type_data`` for the two variants with
-    parameters: ``{"price", "timestamp"}`` for ``Limit``, ``{"max_price", "min_price"}``
-    for ``BoundedMarket`` (integers or decimal strings).
+    Args:
+        price: the chain price.
+        quantity: the chain quantity.
+        order_type: the encoded OrderType (bytes, see :func:`encode_order_type`) or, as in
+            o2-sdk, its variant name.
+        order_type_data: with a variant name, the parameters of the two variants that
+            have them: ``{"price", "timestamp"}`` for ``Limit``, ``{"max_price",
+            "min_price"}`` for ``BoundedMarket`` (integers or decimal strings).
+
+    Returns:
+        The encoded arguments.
+
+    Raises:
+        InvalidInput: an order type of another type, missing parameters, or a value out of
+            range.
     """
     if isinstance(order_type, str):
         order_type = _order_type_from_name(order_type, order_type_data)
@@ -147,8 +214,18 @@ class Call(NamedTuple):
 
 
 def encode_call(call: Call) -> bytes:
-    """``contract_id || u64(len(selector)) || selector || u64(amount) || asset_id || u64(gas)
-    || Option(call_data)``."""
+    """One call of a batch: ``contract_id || u64(len(selector)) || selector || u64(amount) ||
+    asset_id || u64(gas) || Option(call_data)``.
+
+    Args:
+        call: the call.
+
+    Returns:
+        The encoded call.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     contract_id, selector, amount, asset_id, call_data, gas = call
     if (  # fast path (the hot one): every field already of the exact type and range
         type(contract_id) is bytes
@@ -187,7 +264,18 @@ def encode_call(call: Call) -> bytes:
 
 
 def actions_signing_bytes(nonce: int, calls: list[Call]) -> bytes:
-    """Bytes the session key signs for an action batch (PROTOCOL.md §3.2)."""
+    """Bytes the session key signs for an action batch (PROTOCOL.md §3.2).
+
+    Args:
+        nonce: the account's sequential nonce.
+        calls: the batch's calls, in order.
+
+    Returns:
+        ``u64(nonce) || u64(len(calls)) || calls``.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     return u64(nonce) + _pack_u64(len(calls)) + b"".join(encode_call(c) for c in calls)
 
 
@@ -196,6 +284,16 @@ def parallel_actions_signing_bytes(parallel_nonce: int, calls: list[Call]) -> by
 
     The layout of :func:`actions_signing_bytes` with the nonce as ``u256be`` (the packed
     parallel nonce) instead of ``u64be``.
+
+    Args:
+        parallel_nonce: the packed parallel nonce.
+        calls: the batch's calls, in order.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
     """
     return u256(parallel_nonce) + _pack_u64(len(calls)) + b"".join(encode_call(c) for c in calls)
 
@@ -205,8 +303,18 @@ def owner_action_signing_bytes(
 ) -> bytes:
     """Bytes an owner signs for an owner action (PROTOCOL_V05 §3.1).
 
-    ``u64(nonce) || u64(chain_id) || u64(len(function_name)) || function_name ||
-    encoded_args``; the nonce is the account's sequential one.
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        function_name: the function's name.
+        encoded_args: its arguments, already encoded.
+
+    Returns:
+        ``u64(nonce) || u64(chain_id) || u64(len(function_name)) || function_name ||
+        encoded_args``.
+
+    Raises:
+        InvalidInput: a nonce or chain id that is not a u64.
     """
     name = function_name.encode() if isinstance(function_name, str) else bytes(function_name)
     return u64(nonce) + u64(chain_id) + _pack_u64(len(name)) + name + bytes(encoded_args)
@@ -217,9 +325,19 @@ SET_PROXY_FN_NAME = b"set_proxy_target_with_signature"
 
 
 def set_proxy_signing_bytes(nonce: int, chain_id: int) -> bytes:
-    """Bytes an owner signs (personal-sign) to upgrade the account (``POST /v1/accounts/upgrade``).
+    """Bytes an owner signs (personal-sign) to upgrade the account
+    (``POST /v1/accounts/upgrade``): the owner action ``set_proxy_target_with_signature``
+    with no arguments.
 
-    The owner action ``set_proxy_target_with_signature`` with no arguments.
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a nonce or chain id that is not a u64.
     """
     return owner_action_signing_bytes(nonce, chain_id, SET_PROXY_FN_NAME)
 
@@ -231,7 +349,21 @@ def session_signing_bytes(
     expiry: int,
     contract_ids: list[bytes],
 ) -> bytes:
-    """Bytes the owner signs to create a session (PROTOCOL.md §3.1)."""
+    """Bytes the owner signs to create a session (PROTOCOL.md §3.1).
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        session_address: the session key's 32-byte address.
+        expiry: the session's expiry, unix seconds.
+        contract_ids: the 32-byte order-book contract ids it may trade on.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     return b"".join(
         (
             u64(nonce),
@@ -254,7 +386,22 @@ def withdraw_signing_bytes(
     amount: int,
     asset_id: bytes,
 ) -> bytes:
-    """Bytes the owner signs to withdraw (PROTOCOL.md §3.3); amount before asset."""
+    """Bytes the owner signs to withdraw (PROTOCOL.md §3.3); amount before asset.
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        to_discriminant: 0 (Address) or 1 (ContractId).
+        to_address: the destination's 32 bytes.
+        amount: the chain amount.
+        asset_id: the asset's 32 bytes.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     return b"".join(
         (
             u64(nonce),
@@ -285,24 +432,59 @@ u64_be = u64
 
 
 def encode_option_none() -> bytes:
-    """``Option::None``: ``u64(0)``."""
+    """``Option::None``: ``u64(0)``.
+
+    Returns:
+        8 bytes.
+    """
     return _OPTION_NONE
 
 
 def encode_option_some(data: bytes) -> bytes:
-    """``Option::Some(data)``: ``u64(1) || data`` (``data`` already encoded)."""
+    """``Option::Some(data)``: ``u64(1) || data`` (``data`` already encoded).
+
+    Args:
+        data: the encoded value.
+
+    Returns:
+        The encoded option.
+    """
     return _OPTION_SOME + bytes(data)
 
 
 def build_owner_action_signing_bytes(
     nonce: int, chain_id: int, func_name: bytes | str, encoded_args: bytes = b""
 ) -> bytes:
-    """o2-sdk's name of :func:`owner_action_signing_bytes` (same arguments)."""
+    """o2-sdk's name of :func:`owner_action_signing_bytes` (same arguments).
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        func_name: the function's name.
+        encoded_args: its arguments, already encoded.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a nonce or chain id that is not a u64.
+    """
     return owner_action_signing_bytes(nonce, chain_id, func_name, encoded_args)
 
 
 def build_set_proxy_signing_bytes(nonce: int, chain_id: int) -> bytes:
-    """o2-sdk's name of :func:`set_proxy_signing_bytes`: the owner's account-upgrade bytes."""
+    """o2-sdk's name of :func:`set_proxy_signing_bytes`: the owner's account-upgrade bytes.
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a nonce or chain id that is not a u64.
+    """
     return set_proxy_signing_bytes(nonce, chain_id)
 
 
@@ -314,7 +496,21 @@ def build_session_signing_bytes(
     expiry: int,
 ) -> bytes:
     """The owner's ``set_session`` bytes, in o2-sdk's argument order (contract ids before
-    expiry); :func:`session_signing_bytes` has expiry first."""
+    expiry); :func:`session_signing_bytes` has expiry first.
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        session_address: the session key's 32-byte address.
+        contract_ids: the 32-byte order-book contract ids.
+        expiry: the session's expiry, unix seconds.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     return session_signing_bytes(nonce, chain_id, session_address, expiry, list(contract_ids))
 
 
@@ -326,9 +522,24 @@ def build_withdraw_signing_bytes(
     asset_id: bytes,
     amount: int,
 ) -> bytes:
-    """The owner's ``withdraw`` bytes, in o2-sdk's argument order (asset before amount;
-    the bytes still carry the amount first). :func:`withdraw_signing_bytes` takes them
-    in layout order."""
+    """The owner's ``withdraw`` bytes, in o2-sdk's argument order (asset before amount; the
+    bytes still carry the amount first). :func:`withdraw_signing_bytes` takes them in
+    layout order.
+
+    Args:
+        nonce: the account's sequential nonce.
+        chain_id: the chain id.
+        to_discriminant: 0 (Address) or 1 (ContractId).
+        to_address: the destination's 32 bytes.
+        asset_id: the asset's 32 bytes.
+        amount: the chain amount.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a field out of range or not 32 bytes.
+    """
     return withdraw_signing_bytes(nonce, chain_id, to_discriminant, to_address, amount, asset_id)
 
 
@@ -353,16 +564,36 @@ def _as_call(call: Call | Mapping[str, Any]) -> Call:
 
 
 def build_actions_signing_bytes(nonce: int, calls: Sequence[Call | Mapping[str, Any]]) -> bytes:
-    """The session key's bytes for a batch on the sequential track, from o2-sdk's call
-    dicts (see :func:`action_to_call`) or :class:`Call` values."""
+    """The session key's bytes for a batch on the sequential track.
+
+    Args:
+        nonce: the account's sequential nonce.
+        calls: o2-sdk's call dicts (see :func:`action_to_call`) or :class:`Call` values.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a call dict without a field, or a field out of range.
+    """
     return actions_signing_bytes(nonce, [_as_call(c) for c in calls])
 
 
 def build_parallel_actions_signing_bytes(
     nonce: int, calls: Sequence[Call | Mapping[str, Any]]
 ) -> bytes:
-    """The session key's bytes for a batch on the parallel track (``nonce`` is the packed
-    u256 parallel nonce), from call dicts or :class:`Call` values."""
+    """The session key's bytes for a batch on the parallel track.
+
+    Args:
+        nonce: the packed u256 parallel nonce.
+        calls: call dicts or :class:`Call` values.
+
+    Returns:
+        The signing bytes.
+
+    Raises:
+        InvalidInput: a call dict without a field, or a field out of range.
+    """
     return parallel_actions_signing_bytes(nonce, [_as_call(c) for c in calls])
 
 
@@ -403,13 +634,18 @@ def _wire_order_type(order_type: Any) -> tuple[str, Mapping[str, Any] | None]:
 def action_to_call(action: Mapping[str, Any], market_info: Mapping[str, Any]) -> dict[str, Any]:
     """The contract call of one wire action (o2-sdk's ``action_to_call``).
 
-    ``action`` is a wire action (``{"CreateOrder": {...}}``, ``{"CancelOrder": {...}}``,
-    ``{"SettleBalance": {"to": ...}}``, ``{"RegisterReferer": {"to": ...}}``) with chain
-    integers; ``market_info`` the market's JSON (``contract_id``, ``base``/``quote`` with
-    ``asset`` and ``decimals``, and ``accounts_registry_id`` for RegisterReferer).
-    Returns the call dict :func:`build_actions_signing_bytes` takes. A buy locks
-    ``price * quantity // 10**base_decimals`` of the quote asset, a sell the quantity of
-    the base asset.
+    A buy locks ``price * quantity // 10**base_decimals`` of the quote asset, a sell the
+    quantity of the base asset.
+
+    Args:
+        action: a wire action (``{"CreateOrder": {...}}``, ``{"CancelOrder": {...}}``,
+            ``{"SettleBalance": {"to": ...}}``, ``{"RegisterReferer": {"to": ...}}``) with
+            chain integers.
+        market_info: the market's JSON (``contract_id``, ``base``/``quote`` with
+            ``asset`` and ``decimals``, and ``accounts_registry_id`` for RegisterReferer).
+
+    Returns:
+        The call dict :func:`build_actions_signing_bytes` takes.
 
     Raises:
         InvalidInput: an unknown action or order type, or a malformed field.

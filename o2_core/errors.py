@@ -344,7 +344,15 @@ _error_body = msgspec.json.Decoder(_ErrorBody, strict=False)
 
 
 def excerpt(body: bytes, limit: int = 200) -> str:
-    """The start of a reply body as text (invalid UTF-8 replaced), for error messages."""
+    """The start of a reply body as text (invalid UTF-8 replaced), for error messages.
+
+    Args:
+        body: the body.
+        limit: at most this many bytes.
+
+    Returns:
+        The text.
+    """
     return body[:limit].decode("utf-8", "replace")
 
 
@@ -355,7 +363,18 @@ def api_error(
     receipts: Any = None,
     retry_after: float | None = None,
 ) -> ApiError:
-    """The :class:`ApiError` subclass instance for an exchange error ``code``."""
+    """The :class:`ApiError` subclass instance for an exchange error ``code``.
+
+    Args:
+        code: the exchange's error code (an unknown one gives a plain ``ApiError``).
+        message: the error's message.
+        reason: the backend's ``reason`` text, if any.
+        receipts: the receipts, if any.
+        retry_after: for a rate limit, the seconds to wait.
+
+    Returns:
+        The error (not raised).
+    """
     cls = ERROR_CODES.get(code, ApiError)
     if cls is RateLimitExceeded:
         return RateLimitExceeded(message, code, reason, receipts, retry_after=retry_after)
@@ -368,6 +387,17 @@ def error_from_body(status: int, body: bytes, retry_after: float | None = None) 
     Handles structured errors (``code`` + ``message``), on-chain reverts (``message`` +
     ``reason`` [+ ``receipts``], sometimes wrapped as code 1000), HTTP 429, and bodies
     that are not JSON (or not decodable: invalid UTF-8, absurd nesting) at all.
+
+    Args:
+        status: the HTTP status.
+        body: the body.
+        retry_after: the ``Retry-After`` delay, for a rate limit.
+
+    Returns:
+        The error (not raised): the ``ApiError`` of its code, an ``OnChainRevert`` (an
+        ``InternalRevert`` for code 1000) with a decoded ``reason``, a
+        ``RateLimitExceeded``, a ``ProtocolError`` for an undecodable error body, or a
+        plain ``O2Error``; None for a success.
     """
     try:
         data = _error_body.decode(body) if body else _ErrorBody()
@@ -408,9 +438,16 @@ def raise_for_error(data: Mapping[str, Any]) -> None:
     o2-sdk's function over a ``json.loads`` result. A body with a ``tx_id`` is a success;
     one with neither a ``code`` nor a ``message``/``error`` says nothing and passes. Any
     other body raises exactly what :func:`error_from_body` makes of it as an error reply
-    (one classifier for both): the :class:`ApiError` of its code, an
-    :class:`OnChainRevert` (or :class:`InternalRevert` for code 1000) when it shows
-    on-chain evidence, else a plain :class:`O2Error`.
+    (one classifier for both).
+
+    Args:
+        data: the decoded body.
+
+    Raises:
+        InvalidInput: ``data`` is not a mapping.
+        O2Error: the :class:`ApiError` of its code, an :class:`OnChainRevert` (or
+            :class:`InternalRevert` for code 1000) when it shows on-chain evidence, else a
+            plain :class:`O2Error`.
     """
     if not isinstance(data, Mapping):
         raise InvalidInput(f"raise_for_error takes a decoded JSON object, got {data!r:.80}")

@@ -128,8 +128,13 @@ def _preview(data: bytes | bytearray | memoryview | str) -> str:
 class FrameDecoder:
     """Decodes server frames into typed events with one msgspec pass per frame.
 
-    Keeps a small cache of :class:`Id` values: market and account ids recur in nearly
-    every frame, and building an ``Id`` is most of the cost of a small frame.
+    Keeps a small cache of :class:`~o2_core.wire.Id` values: market and account ids
+    recur in nearly every frame, and building an ``Id`` is most of the cost of a small
+    frame.
+
+    Args:
+        cache_size: the most ids cached (the cache is emptied, pinned ids excepted, when
+            it is full).
     """
 
     __slots__ = ("_decoder", "_ids", "_pinned", "cache_size")
@@ -161,8 +166,11 @@ class FrameDecoder:
     def pin(self, ident: Id) -> None:
         """Always decode ``ident``'s text to this very object.
 
-        Routing keys built from the same object then compare by identity, the fast path
-        of a dict lookup (``Id.__eq__`` is Python code).
+        Routing keys built from the same object then compare by identity, the fast path of
+        a dict lookup (``Id.__eq__`` is Python code).
+
+        Args:
+            ident: the id to pin (a market or account id that is subscribed).
         """
         self._pinned[str(ident)] = ident
         self._ids[str(ident)] = ident
@@ -172,6 +180,13 @@ class FrameDecoder:
 
         Depth ``subscribe_depth`` frames (book in ``view`` or ``orders``) become snapshots
         (``is_snapshot=True``); unknown or malformed frames become :class:`MalformedFrame`.
+
+        Args:
+            data: the frame's text (or its UTF-8 bytes).
+
+        Returns:
+            A depth, orders, trades, balances or nonce update; a :class:`ServerError` for an
+            error frame; a :class:`MalformedFrame` for anything else.
         """
         try:
             frame = self._decoder.decode(data)
@@ -188,7 +203,14 @@ _default_decoder = FrameDecoder()
 
 
 def decode_frame(data: bytes | bytearray | memoryview | str) -> StreamEvent:
-    """One server frame to one typed event; never raises (see :meth:`FrameDecoder.decode`)."""
+    """One server frame to one typed event; never raises (see :meth:`FrameDecoder.decode`).
+
+    Args:
+        data: the frame's text (or its UTF-8 bytes).
+
+    Returns:
+        The event.
+    """
     return _default_decoder.decode(data)
 
 
@@ -234,10 +256,17 @@ def _build(frame: _AnyFrame) -> StreamEvent | None:
 
 
 def route(event: StreamEvent) -> list[tuple[Key, DataEvent]]:
-    """Split ``event`` into ``(key, part)`` pairs; ``[]`` for errors and malformed frames.
+    """Split ``event`` into ``(key, part)`` pairs.
 
     Orders and balances messages are split per identity (module docstring); a message
     whose entries all belong to one identity is passed through unchanged.
+
+    Args:
+        event: a decoded event.
+
+    Returns:
+        The routing keys with the part of ``event`` for each; ``[]`` for errors and
+        malformed frames.
     """
     # exact-type tests first: an isinstance() miss costs more on Struct types
     if type(event) is DepthUpdate:
@@ -317,7 +346,15 @@ def _group(keys: list[Id | None], items: tuple[T, ...]) -> dict[Id | None, list[
 
 
 def matches(sub: Subscription, event: StreamEvent) -> bool:
-    """True when ``sub`` receives (some of) ``event``."""
+    """Whether ``sub`` receives (some of) ``event``.
+
+    Args:
+        sub: a subscription.
+        event: a decoded event.
+
+    Returns:
+        True when a part of ``event`` routes to ``sub``'s key.
+    """
     topic, ident = sub.key
     return any(k[0] == topic and (k[1] is None or k[1] == ident) for k, _ in route(event))
 
@@ -333,11 +370,24 @@ class Router(Generic[C]):
         self._by_key: dict[Key, list[C]] = {}
 
     def add(self, sub: Subscription, consumer: C) -> None:
-        """Deliver ``sub``'s updates to ``consumer`` from now on."""
+        """Deliver ``sub``'s updates to ``consumer`` from now on.
+
+        Args:
+            sub: the subscription.
+            consumer: the consumer.
+        """
         self._by_key.setdefault(sub.key, []).append(consumer)
 
     def remove(self, sub: Subscription, consumer: C) -> None:
-        """Stop delivering ``sub``'s updates to ``consumer``."""
+        """Stop delivering ``sub``'s updates to ``consumer``.
+
+        Args:
+            sub: the subscription.
+            consumer: the consumer (compared by identity).
+
+        Raises:
+            SubscriptionConflict: ``consumer`` is not registered for ``sub``.
+        """
         consumers = self._by_key.get(sub.key, [])
         if not any(c is consumer for c in consumers):
             raise SubscriptionConflict(f"consumer is not registered for {sub!r}")
@@ -346,7 +396,11 @@ class Router(Generic[C]):
             del self._by_key[sub.key]
 
     def consumers(self) -> list[C]:
-        """Every registered consumer (once each), e.g. to signal them on close."""
+        """Every registered consumer (once each), e.g. to signal them on close.
+
+        Returns:
+            The consumers.
+        """
         seen: dict[int, C] = {}
         for consumers in self._by_key.values():
             for c in consumers:
@@ -354,7 +408,14 @@ class Router(Generic[C]):
         return list(seen.values())
 
     def dispatch(self, event: StreamEvent) -> list[tuple[C, DataEvent]]:
-        """The ``(consumer, part)`` deliveries for ``event``; ``[]`` for non-data events."""
+        """The deliveries for ``event``.
+
+        Args:
+            event: a decoded event.
+
+        Returns:
+            ``(consumer, part)`` pairs; ``[]`` for non-data events.
+        """
         if type(event) is DepthUpdate:  # the common case: one key, one consumer
             consumers = self._by_key.get(("depth", event.market_id))
             if consumers is not None and len(consumers) == 1:

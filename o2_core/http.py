@@ -27,9 +27,13 @@ JSON_HEADERS: tuple[tuple[str, str], ...] = (
 )
 GET_HEADERS: tuple[tuple[str, str], ...] = (("accept", "application/json"),)
 
+#: The most trades one request returns.
 MAX_TRADES = 50
+#: The most orders one request returns.
 MAX_ORDERS = 200
+#: The most bars one request may span.
 MAX_BARS = 5000
+#: The bar widths ``/v1/bars`` knows.
 BAR_RESOLUTIONS = frozenset(
     [
         "1s",
@@ -99,7 +103,14 @@ class Response:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
-        """A header's value by case-insensitive name."""
+        """A header's value by case-insensitive name.
+
+        Args:
+            name: the header name.
+
+        Returns:
+            Its value, or None when absent.
+        """
         key = name.lower()
         value = self.headers.get(key)
         if value is None:  # headers given with their original case
@@ -108,9 +119,15 @@ class Response:
 
 
 def retry_after_seconds(response: Response) -> float | None:
-    """The ``Retry-After`` delay in seconds; None unless it is a finite number >= 0.
+    """The ``Retry-After`` delay of a reply in seconds.
 
-    (An HTTP date, ``nan``, ``inf`` or a negative number is treated as absent.)
+    An HTTP date, ``nan``, ``inf`` or a negative number counts as absent.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The delay, or None unless the header is a finite number >= 0.
     """
     value = response.header("retry-after")
     if value is None:
@@ -136,7 +153,15 @@ class Reply:
 
 
 def classify(response: Response) -> Reply:
-    """Classify ``response`` (never raises): a success, or the error it stands for."""
+    """Classify a reply once: a success, or the error it stands for. Never raises.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The reply with its error (None for a success; a ProtocolError for a 4xx/5xx
+        without an error body).
+    """
     error = error_from_body(response.status, response.body, retry_after_seconds(response))
     if error is None and response.status >= 400:
         error = ProtocolError(f"HTTP {response.status} without an error body")
@@ -176,29 +201,72 @@ def _direction(direction: str) -> str:
 
 
 def get_markets(base: str) -> Request:
-    """``GET /v1/markets``."""
+    """``GET /v1/markets``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+
+    Returns:
+        The request.
+    """
     return Request("GET", base + "/v1/markets")
 
 
 def get_market_summary(base: str, market_id: str) -> Request:
-    """``GET /v1/markets/summary``."""
+    """``GET /v1/markets/summary``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+
+    Returns:
+        The request.
+    """
     return Request("GET", _url(base, "/v1/markets/summary", {"market_id": market_id}))
 
 
 def get_market_ticker(base: str, market_id: str) -> Request:
-    """``GET /v1/markets/ticker``."""
+    """``GET /v1/markets/ticker``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+
+    Returns:
+        The request.
+    """
     return Request("GET", _url(base, "/v1/markets/ticker", {"market_id": market_id}))
 
 
 def depth_precision_wire(level: int) -> int:
-    """The wire precision (10^level) of a user-facing level 1..18."""
+    """The wire precision (``10**level``) of a user-facing level 1..18.
+
+    Args:
+        level: the level (1: exact prices; each level groups ten times coarser).
+
+    Returns:
+        ``10**level``.
+
+    Raises:
+        InvalidInput: not an integer in 1..18.
+    """
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 18:
         raise InvalidInput(f"depth precision must be an integer level in 1..18, got {level!r}")
     return int(10**level)
 
 
 def depth_precision_level(wire: int) -> int:
-    """The level 1..18 of a wire precision ``10**level``."""
+    """The level 1..18 of a wire precision ``10**level``.
+
+    Args:
+        wire: a power of ten, 10..10**18.
+
+    Returns:
+        Its exponent.
+
+    Raises:
+        InvalidInput: not such a power of ten.
+    """
     power_of_ten = isinstance(wire, int) and wire >= 10 and str(wire).rstrip("0") == "1"
     if isinstance(wire, bool) or not power_of_ten:
         raise InvalidInput(f"depth precision must be a power of ten in 10..10**18, got {wire!r}")
@@ -208,7 +276,20 @@ def depth_precision_level(wire: int) -> int:
 
 
 def get_depth(base: str, market_id: str, precision: int = 1, limit: int | None = None) -> Request:
-    """``GET /v1/depth``; ``precision`` is the level 1..18 (wire: 10^level)."""
+    """``GET /v1/depth``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        precision: the level 1..18 (sent as ``10**precision``).
+        limit: at most this many levels per side (None: the server's default).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a precision outside 1..18 or a limit below 1.
+    """
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise InvalidInput(f"depth limit must be a positive integer, got {limit!r}")
     params = {"market_id": market_id, "precision": depth_precision_wire(precision), "limit": limit}
@@ -223,7 +304,22 @@ def get_trades(
     start_timestamp: int | None = None,
     start_trade_id: str | None = None,
 ) -> Request:
-    """``GET /v1/trades`` (count <= 50)."""
+    """``GET /v1/trades``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        count: how many, 1..50.
+        direction: ``"desc"`` (newest first) or ``"asc"``.
+        start_timestamp: page from this timestamp.
+        start_trade_id: page from this trade id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a count outside 1..50 or an unknown direction.
+    """
     params = {
         "market_id": market_id,
         "direction": _direction(direction),
@@ -243,7 +339,23 @@ def get_trades_by_account(
     start_timestamp: int | None = None,
     start_trade_id: str | None = None,
 ) -> Request:
-    """``GET /v1/trades_by_account`` (count <= 50)."""
+    """``GET /v1/trades_by_account``: one account's trades.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        contract: the trading account id.
+        count: how many, 1..50.
+        direction: ``"desc"`` (newest first) or ``"asc"``.
+        start_timestamp: page from this timestamp.
+        start_trade_id: page from this trade id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a count outside 1..50 or an unknown direction.
+    """
     params = {
         "market_id": market_id,
         "contract": contract,
@@ -256,7 +368,22 @@ def get_trades_by_account(
 
 
 def get_bars(base: str, market_id: str, from_ts: int, to_ts: int, resolution: str) -> Request:
-    """``GET /v1/bars``; timestamps in milliseconds, at most 5000 bars."""
+    """``GET /v1/bars``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        from_ts: the start, in milliseconds.
+        to_ts: the end, in milliseconds.
+        resolution: one of :data:`BAR_RESOLUTIONS` (``"1m"``, ``"1h"``, ``"1d"`` ...).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an unknown resolution, ``from_ts`` > ``to_ts`` or negative, or
+            more than 5000 bars in the range.
+    """
     if resolution not in BAR_RESOLUTIONS:
         raise InvalidInput(
             f"unknown bar resolution {resolution!r}; expected one of {sorted(BAR_RESOLUTIONS)}"
@@ -270,7 +397,18 @@ def get_bars(base: str, market_id: str, from_ts: int, to_ts: int, resolution: st
 
 
 def create_account(base: str, owner: str) -> Request:
-    """``POST /v1/accounts`` for an owner address."""
+    """``POST /v1/accounts``: create a trading account for an owner.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner: the owner's b256 address.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed address.
+    """
     body = _json({"identity": {"Address": str(m.b256(owner, "owner address"))}})
     return Request("POST", base + "/v1/accounts", JSON_HEADERS, body, idempotent=False)
 
@@ -281,7 +419,20 @@ def get_account(
     trade_account_id: str | None = None,
     owner_contract: str | None = None,
 ) -> Request:
-    """``GET /v1/accounts`` by exactly one of owner, trade account id or owner contract."""
+    """``GET /v1/accounts`` by exactly one of owner, trade account id or owner contract.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner: the owner's address.
+        trade_account_id: the trading account's id.
+        owner_contract: the owning contract's id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: not exactly one of them given.
+    """
     given = {
         k: v
         for k, v in (
@@ -301,7 +452,20 @@ def get_account(
 def get_balance(
     base: str, asset_id: str, contract: str | None = None, address: str | None = None
 ) -> Request:
-    """``GET /v1/balance`` of an asset for a trading account (or an address)."""
+    """``GET /v1/balance`` of an asset for a trading account (or an address).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        asset_id: the asset.
+        contract: a trading account id.
+        address: an address (give this or ``contract``).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: not exactly one of ``contract`` and ``address``.
+    """
     if (contract is None) == (address is None):
         raise InvalidInput("get_balance needs exactly one of contract or address")
     params = {"asset_id": asset_id, "contract": contract, "address": address}
@@ -318,7 +482,24 @@ def get_orders(
     start_timestamp: int | None = None,
     start_order_id: str | None = None,
 ) -> Request:
-    """``GET /v1/orders`` (count <= 200)."""
+    """``GET /v1/orders``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        contract: the trading account id.
+        count: how many, 1..200.
+        is_open: True: open orders only; False: closed only; None: both.
+        direction: ``"desc"`` (newest first) or ``"asc"``.
+        start_timestamp: page from this timestamp.
+        start_order_id: page from this order id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a count outside 1..200 or an unknown direction.
+    """
     params = {
         "market_id": market_id,
         "contract": contract,
@@ -332,7 +513,16 @@ def get_orders(
 
 
 def get_order(base: str, market_id: str, order_id: str) -> Request:
-    """``GET /v1/order``."""
+    """``GET /v1/order``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        market_id: the market's id.
+        order_id: the order id.
+
+    Returns:
+        The request.
+    """
     return Request("GET", _url(base, "/v1/order", {"market_id": market_id, "order_id": order_id}))
 
 
@@ -341,19 +531,61 @@ def _owner_headers(owner_id: str) -> tuple[tuple[str, str], ...]:
 
 
 def put_session(base: str, owner_id: str, body: bytes) -> Request:
-    """``PUT /v1/session`` with a signed body (see :mod:`o2_core.actions`)."""
+    """``PUT /v1/session`` with a signed body (see :mod:`o2_core.actions`).
+
+    Never retried blindly (``idempotent`` is False).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+        body: the signed JSON body.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed owner id.
+    """
     return Request("PUT", base + "/v1/session", _owner_headers(owner_id), body, idempotent=False)
 
 
 def post_actions(base: str, owner_id: str, body: bytes) -> Request:
-    """``POST /v1/session/actions`` with a signed body."""
+    """``POST /v1/session/actions`` with a signed body.
+
+    Never retried blindly (``idempotent`` is False).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+        body: the signed JSON body.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed owner id.
+    """
     return Request(
         "POST", base + "/v1/session/actions", _owner_headers(owner_id), body, idempotent=False
     )
 
 
 def post_withdraw(base: str, owner_id: str, body: bytes) -> Request:
-    """``POST /v1/accounts/withdraw`` with a signed body."""
+    """``POST /v1/accounts/withdraw`` with a signed body.
+
+    Never retried blindly (``idempotent`` is False).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+        body: the signed JSON body.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed owner id.
+    """
     return Request(
         "POST", base + "/v1/accounts/withdraw", _owner_headers(owner_id), body, idempotent=False
     )
@@ -362,8 +594,18 @@ def post_withdraw(base: str, owner_id: str, body: bytes) -> Request:
 def get_accounts_window(base: str, trade_account_id: str, nonce_session_id: int = 0) -> Request:
     """``GET /v1/accounts/window``: one lane's parallel-nonce window (PROTOCOL_V05 §1.3).
 
-    No ``O2-Owner-Id`` header; an ordinary read (retried like any GET). The lane is
-    checked (0..4) before anything is sent.
+    No ``O2-Owner-Id`` header; an ordinary read (retried like any GET).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        trade_account_id: the trading account id.
+        nonce_session_id: the lane, 0..4.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed account id or a lane outside 0..4.
     """
     params = {
         "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
@@ -373,30 +615,72 @@ def get_accounts_window(base: str, trade_account_id: str, nonce_session_id: int 
 
 
 def post_upgrade(base: str, owner_id: str, body: bytes) -> Request:
-    """``POST /v1/accounts/upgrade`` with an owner-signed body (see
-    :func:`o2_core.actions.upgrade_body`).
+    """``POST /v1/accounts/upgrade`` with an owner-signed body.
 
-    Marked idempotent, as the official SDK sends it with its ordinary 3-attempt policy:
+    The body is built by :func:`o2_core.actions.upgrade_body`. Marked idempotent, as
+    the official SDK sends it with its ordinary 3-attempt policy:
     the signed sequential nonce makes a replay harmless (it can land at most once).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        owner_id: the owner's b256 address (the ``O2-Owner-Id`` header).
+        body: the signed JSON body.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed owner id.
     """
     return Request("POST", base + "/v1/accounts/upgrade", _owner_headers(owner_id), body)
 
 
 def whitelist_account(base: str, trade_account_id: str) -> Request:
-    """``POST /analytics/v1/whitelist`` (idempotent on the server)."""
+    """``POST /analytics/v1/whitelist`` (idempotent on the server).
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        trade_account_id: the trading account id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: a malformed account id.
+    """
     body = _json({"tradeAccount": str(m.b256(trade_account_id, "trade_account_id"))})
     return Request("POST", base + "/analytics/v1/whitelist", JSON_HEADERS, body)
 
 
 def get_referral_info(base: str, code: str) -> Request:
-    """``GET /analytics/v1/referral/code-info``."""
+    """``GET /analytics/v1/referral/code-info``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        code: the referral code.
+
+    Returns:
+        The request.
+    """
     return Request("GET", _url(base, "/analytics/v1/referral/code-info", {"code": code}))
 
 
 def faucet_mint(
     faucet_url: str, address: str | None = None, contract: str | None = None
 ) -> Request:
-    """``POST <faucet>`` minting test assets to an address or a trading account."""
+    """``POST <faucet>``: mint test assets to an address or a trading account.
+
+    Args:
+        faucet_url: the faucet's URL (``NetworkConfig.faucet_url``).
+        address: an address to mint to.
+        contract: a trading account to mint to (give this or ``address``).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: not exactly one of ``address`` and ``contract``.
+    """
     if (address is None) == (contract is None):
         raise InvalidInput("the faucet needs exactly one of address or contract")
     payload = {"address": address} if address is not None else {"contract": contract}
@@ -404,7 +688,20 @@ def faucet_mint(
 
 
 def get_aggregated(base: str, what: str, **params: Any) -> Request:
-    """``GET /v1/aggregated/{assets,summary,ticker,orderbook,trades}``."""
+    """``GET /v1/aggregated/{assets,summary,ticker,orderbook,trades}``.
+
+    Args:
+        base: the API base URL (``NetworkConfig.api_base``).
+        what: which one: ``"assets"``, ``"summary"``, ``"ticker"``, ``"orderbook"`` or
+            ``"trades"``.
+        **params: the query parameters (None values are left out).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: another ``what``.
+    """
     if what not in ("assets", "summary", "ticker", "orderbook", "trades"):
         raise InvalidInput(f"unknown aggregated endpoint {what!r}")
     return Request("GET", _url(base, f"/v1/aggregated/{what}", params))
@@ -416,14 +713,34 @@ Decoder = Callable[[bytes], T]
 
 
 def check(response: Response) -> None:
-    """Raise the matching :class:`O2Error` if ``response`` is an error reply."""
+    """Raise the error ``response`` stands for, if it is not a success.
+
+    Args:
+        response: the reply.
+
+    Raises:
+        O2Error: the matching class (an ``ApiError`` subclass by code, ``OnChainRevert``,
+            ``RateLimitExceeded`` ... or ProtocolError for an error status without a body).
+    """
     error = classify(response).error
     if error is not None:
         raise error
 
 
 def parse(response: Response, kind: type[T]) -> T:
-    """Check ``response`` and decode its body into ``kind``."""
+    """Check ``response`` and decode its body into ``kind``.
+
+    Args:
+        response: the reply.
+        kind: the msgspec type of a success body.
+
+    Returns:
+        The decoded body.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return m.decode(response.body, kind)
 
@@ -435,7 +752,17 @@ class _DepthReply(msgspec.Struct):
 
 
 def decode_depth(body: bytes) -> m.DepthSnapshot:
-    """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers)."""
+    """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers).
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The snapshot (empty when the reply holds no book).
+
+    Raises:
+        ProtocolError: the body does not have that shape.
+    """
     reply = m.decode(body, _DepthReply)
     book = reply.orders or reply.view or m.DepthSnapshot()
     return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
@@ -444,7 +771,15 @@ def decode_depth(body: bytes) -> m.DepthSnapshot:
 def decode_ticker(body: bytes, market_id: str | None = None) -> m.MarketTicker:
     """``/v1/markets/ticker``: an object, or (the live API) a one-item list of one.
 
-    ``market_id`` fills in a reply that does not name its market.
+    Args:
+        body: the success reply's body.
+        market_id: fills in a reply that does not name its market.
+
+    Returns:
+        The ticker (a dict with typed reads).
+
+    Raises:
+        ProtocolError: not an object, or an empty list.
     """
     reply = m.decode(body, dict[str, Any] | list[dict[str, Any]])  # type: ignore[arg-type]
     if isinstance(reply, list):
@@ -458,29 +793,79 @@ def decode_ticker(body: bytes, market_id: str | None = None) -> m.MarketTicker:
 
 
 def decode_summary(body: bytes) -> m.MarketSummary:
-    """``/v1/markets/summary``: the reply as a dict with typed reads."""
+    """``/v1/markets/summary``.
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The summary (a dict with typed reads).
+
+    Raises:
+        ProtocolError: not a JSON object.
+    """
     return m.MarketSummary(m.decode(body, dict[str, Any]))
 
 
 def decode_trades(body: bytes) -> list[m.Trade]:
-    """``/v1/trades``: ``{"trades": [...]}`` or a bare list."""
+    """``/v1/trades``: ``{"trades": [...]}`` or a bare list.
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The trades.
+
+    Raises:
+        ProtocolError: the body does not have that shape.
+    """
     reply = m.decode(body, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
     return list(reply) if isinstance(reply, list) else list(reply.trades)
 
 
 def decode_bars(body: bytes) -> list[m.Bar]:
-    """``/v1/bars``: a bare list or ``{"bars": [...]}``."""
+    """``/v1/bars``: a bare list or ``{"bars": [...]}``.
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The bars.
+
+    Raises:
+        ProtocolError: the body does not have that shape.
+    """
     reply = m.decode(body, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
     return reply if isinstance(reply, list) else reply.bars
 
 
 def decode_order(body: bytes) -> m.Order:
-    """``/v1/order``: the order under ``order``."""
+    """``/v1/order``: the order under ``order``.
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The order.
+
+    Raises:
+        ProtocolError: the body does not have that shape.
+    """
     return m.decode(body, m.OrderReply).order
 
 
 def decode_actions(body: bytes) -> m.ActionsResponse:
-    """``/v1/session/actions``: a success has a ``tx_id``."""
+    """``/v1/session/actions``: a success has a ``tx_id``.
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The reply.
+
+    Raises:
+        ProtocolError: no ``tx_id``, or not the reply's shape.
+    """
     reply = m.decode(body, m.ActionsResponse)
     if reply.tx_id is None:
         raise ProtocolError("the actions reply has neither tx_id nor an error")
@@ -488,43 +873,121 @@ def decode_actions(body: bytes) -> m.ActionsResponse:
 
 
 def parse_depth(response: Response) -> m.DepthSnapshot:
-    """Check and decode a ``/v1/depth`` reply."""
+    """Check and decode a ``/v1/depth`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The snapshot.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_depth(response.body)
 
 
 def parse_ticker(response: Response) -> m.MarketTicker:
-    """Check and decode a ``/v1/markets/ticker`` reply."""
+    """Check and decode a ``/v1/markets/ticker`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The ticker.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_ticker(response.body)
 
 
 def parse_trades(response: Response) -> list[m.Trade]:
-    """Check and decode a ``/v1/trades`` reply."""
+    """Check and decode a ``/v1/trades`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The trades.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_trades(response.body)
 
 
 def parse_bars(response: Response) -> list[m.Bar]:
-    """Check and decode a ``/v1/bars`` reply."""
+    """Check and decode a ``/v1/bars`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The bars.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_bars(response.body)
 
 
 def parse_order(response: Response) -> m.Order:
-    """Check and decode a ``/v1/order`` reply."""
+    """Check and decode a ``/v1/order`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The order.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_order(response.body)
 
 
 def parse_actions(response: Response) -> m.ActionsResponse:
-    """Check and decode a ``/v1/session/actions`` reply (success needs a ``tx_id``)."""
+    """Check and decode a ``/v1/session/actions`` reply (success needs a ``tx_id``).
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The reply.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_actions(response.body)
 
 
 def parse_faucet(response: Response) -> m.FaucetResponse:
-    """The faucet answers ``{"error": ...}`` (e.g. a cooldown) with a 4xx: not raised."""
+    """Decode the faucet's reply; a refusal (``{"error": ...}``, e.g. its cooldown, sent
+    with a 4xx) is returned, not raised.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The faucet's answer.
+
+    Raises:
+        O2Error: a reply that is not the faucet's shape, as :func:`check` classifies it
+            (ProtocolError when it is a success status).
+    """
     try:
         return m.decode(response.body, m.FaucetResponse)
     except ProtocolError:
@@ -533,7 +996,17 @@ def parse_faucet(response: Response) -> m.FaucetResponse:
 
 
 def decode_accounts_window(body: bytes) -> WindowResponse:
-    """``/v1/accounts/window``: the lane's window (decimal strings or JSON integers)."""
+    """``/v1/accounts/window``: the lane's window (numbers as decimal strings or JSON integers).
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The window.
+
+    Raises:
+        ProtocolError: not a JSON object of the window's shape.
+    """
     try:
         data = msgspec.json.decode(body)
     except (msgspec.DecodeError, ValueError, RecursionError) as exc:
@@ -544,7 +1017,18 @@ def decode_accounts_window(body: bytes) -> WindowResponse:
 
 
 def parse_accounts_window(response: Response) -> WindowResponse:
-    """Check and decode a ``/v1/accounts/window`` reply."""
+    """Check and decode a ``/v1/accounts/window`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The window.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_accounts_window(response.body)
 
@@ -559,6 +1043,15 @@ def decode_upgrade(body: bytes) -> str:
     A proxy with nothing to upgrade answers with an error naming
     :data:`o2_core.onchain_revert.NO_UPGRADE_AVAILABLE_MESSAGE`: it is raised like any
     error (test it with :func:`o2_core.onchain_revert.is_no_upgrade_available`).
+
+    Args:
+        body: the success reply's body.
+
+    Returns:
+        The transaction id.
+
+    Raises:
+        ProtocolError: no ``tx_id``.
     """
     reply = m.decode(body, _UpgradeReply)
     if reply.tx_id is None:
@@ -567,6 +1060,17 @@ def decode_upgrade(body: bytes) -> str:
 
 
 def parse_upgrade(response: Response) -> str:
-    """Check and decode a ``/v1/accounts/upgrade`` reply."""
+    """Check and decode a ``/v1/accounts/upgrade`` reply.
+
+    Args:
+        response: the reply.
+
+    Returns:
+        The transaction id.
+
+    Raises:
+        O2Error: the error reply's own class (``check``), or ProtocolError for a body
+            that does not decode.
+    """
     check(response)
     return decode_upgrade(response.body)

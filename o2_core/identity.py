@@ -45,7 +45,11 @@ class Identity(Model, omit_defaults=True, frozen=True, gc=False):
         return bytes.fromhex(self.value[2:])
 
     def to_dict(self) -> dict[str, Any]:
-        """The wire form: ``{"Address": "0x..."}`` or ``{"ContractId": "0x..."}``."""
+        """The wire form.
+
+        Returns:
+            ``{"Address": "0x..."}`` or ``{"ContractId": "0x..."}``.
+        """
         return {"ContractId" if self.is_contract else "Address": str(self.value)}
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from .errors import InvalidInput, OrderRuleError
 
 U64_MAX = 2**64 - 1
-#: The most decimals an asset can have: 10**19 is the largest power of ten in a u64.
+#: The most decimals an asset can have (10**19 is the largest power of ten in a u64).
 MAX_DECIMALS = 19
 
 
@@ -31,12 +31,23 @@ class ChainInt:
 
 
 NumericInput = str | int | float | Decimal | ChainInt
-"""What price and quantity arguments accept: human units, or a raw :class:`ChainInt`."""
+"""What price and quantity arguments accept (human units, or a raw :class:`ChainInt`)."""
 
 
 
 def to_decimal(value: str | int | float | Decimal, what: str) -> Decimal:
-    """A finite, non-negative Decimal from a human input; floats via their shortest repr."""
+    """A finite, non-negative Decimal from a human input; floats via their shortest repr.
+
+    Args:
+        value: a str (``_`` separators allowed), int, float or Decimal.
+        what: what it is, for the error message.
+
+    Returns:
+        The exact value.
+
+    Raises:
+        InvalidInput: a bool, another type, not a number, not finite, or negative.
+    """
     if isinstance(value, bool):
         raise InvalidInput(f"{what} must be a number, got a bool")
     try:
@@ -60,7 +71,15 @@ def to_decimal(value: str | int | float | Decimal, what: str) -> Decimal:
 
 
 def truncation_factor(decimals: int, max_precision: int) -> int:
-    """``10 ** (decimals - max_precision)``: chain values must be multiples of it."""
+    """``10 ** (decimals - max_precision)``: chain values must be multiples of it.
+
+    Args:
+        decimals: the asset's decimals.
+        max_precision: the significant decimals allowed.
+
+    Returns:
+        The factor (1 when ``max_precision >= decimals``).
+    """
     return int(10 ** max(decimals - max_precision, 0))
 
 
@@ -98,7 +117,19 @@ def _scale(value: NumericInput, decimals: int, factor: int, what: str) -> int:
 
 
 def scale_price(value: NumericInput, quote_decimals: int, quote_max_precision: int) -> int:
-    """Chain price: human x 10^quote_decimals, truncated to the market's tick."""
+    """Chain price: human x 10^quote_decimals, truncated to the market's tick.
+
+    Args:
+        value: a human price, or a ``ChainInt`` (which must already be on the tick).
+        quote_decimals: the quote asset's decimals.
+        quote_max_precision: the price's significant decimals.
+
+    Returns:
+        The chain price.
+
+    Raises:
+        InvalidInput: not a usable number, or a ``ChainInt`` off the tick.
+    """
     return _scale(
         value, quote_decimals, truncation_factor(quote_decimals, quote_max_precision), "price"
     )
@@ -112,12 +143,35 @@ def scale_quantity(value: NumericInput, base_decimals: int) -> int:
 
     Quantity is not truncated to ``max_precision`` here (the official SDK's vectors do
     not); :func:`adjust_quantity` then makes it satisfy FractionalPrice.
+
+    Args:
+        value: a human quantity, or a ``ChainInt``.
+        base_decimals: the base asset's decimals.
+
+    Returns:
+        The chain quantity.
+
+    Raises:
+        InvalidInput: not a usable number.
     """
     return _scale(value, base_decimals, 1, "quantity")
 
 
 def scale_amount(value: NumericInput, decimals: int, what: str = "amount") -> int:
-    """An asset amount (e.g. a withdrawal) in chain units; it must scale exactly."""
+    """An asset amount (e.g. a withdrawal) in chain units; it must scale exactly.
+
+    Args:
+        value: a human amount, or a ``ChainInt`` (passed through).
+        decimals: the asset's decimals.
+        what: what it is, for the error message.
+
+    Returns:
+        The chain amount.
+
+    Raises:
+        InvalidInput: not a usable number, more decimal places than ``decimals``, or
+            beyond a u64 once scaled.
+    """
     if isinstance(value, ChainInt):
         return value.value
     scaled, exact = _shift(to_decimal(value, what), decimals)
@@ -129,7 +183,17 @@ def scale_amount(value: NumericInput, decimals: int, what: str = "amount") -> in
 
 
 def adjust_quantity(price: int, quantity: int, base_decimals: int) -> int:
-    """The largest quantity <= ``quantity`` with ``price*q % 10^base_decimals == 0``."""
+    """The largest quantity <= ``quantity`` with ``price*q % 10^base_decimals == 0``
+    (FractionalPrice).
+
+    Args:
+        price: the chain price (a non-positive price leaves the quantity as it is).
+        quantity: the chain quantity.
+        base_decimals: the base asset's decimals.
+
+    Returns:
+        The adjusted quantity (possibly 0).
+    """
     if price <= 0:
         return quantity
     base: int = 10**base_decimals
@@ -145,9 +209,20 @@ def check_order(
     quote_max_precision: int,
     min_order: int,
 ) -> None:
-    """Raise :class:`OrderRuleError` for the first rule the order breaks.
+    """Raise for the first rule the order breaks: PricePrecision, then FractionalPrice, then
+    min_order (PROTOCOL.md §4).
 
-    PricePrecision, then FractionalPrice, then min_order (PROTOCOL.md §4).
+    Args:
+        price: the chain price.
+        quantity: the chain quantity.
+        base_decimals: the base asset's decimals.
+        quote_decimals: the quote asset's decimals.
+        quote_max_precision: the price's significant decimals (the tick is
+            ``10**(quote_decimals - quote_max_precision)``).
+        min_order: the smallest order value, in chain units of the quote asset.
+
+    Raises:
+        OrderRuleError: ``rule`` names the broken rule.
     """
     factor = truncation_factor(quote_decimals, quote_max_precision)
     if price % factor:
@@ -173,7 +248,21 @@ def order_rule_violation(
     quote_max_precision: int,
     min_order: int,
 ) -> str | None:
-    """The name of the first rule the order breaks, or None."""
+    """The name of the first rule the order breaks (see :func:`check_order`).
+
+    Args:
+        price: the chain price.
+        quantity: the chain quantity.
+        base_decimals: the base asset's decimals.
+        quote_decimals: the quote asset's decimals.
+        quote_max_precision: the price's significant decimals (the tick is
+            ``10**(quote_decimals - quote_max_precision)``).
+        min_order: the smallest order value, in chain units of the quote asset.
+
+    Returns:
+        ``"PricePrecision"``, ``"FractionalPrice"`` or ``"min_order"``; None when the
+        order is valid.
+    """
     try:
         check_order(price, quantity, base_decimals, quote_decimals, quote_max_precision, min_order)
     except OrderRuleError as err:
@@ -182,5 +271,13 @@ def order_rule_violation(
 
 
 def format_units(value: int, decimals: int) -> Decimal:
-    """Human value of a chain integer, exactly."""
+    """Human value of a chain integer, exactly.
+
+    Args:
+        value: the chain integer.
+        decimals: the asset's decimals.
+
+    Returns:
+        ``value / 10**decimals`` as a Decimal.
+    """
     return Decimal(value).scaleb(-decimals)

@@ -64,7 +64,7 @@ def _accept_text(model: msgspec.Struct, names: tuple[str, ...], kind: type) -> N
             msgspec.structs.force_setattr(model, name, converted)
 
 
-#: An asset's decimals: 10**decimals must fit a u64 (PROTOCOL.md §4).
+#: An asset's decimals (10**decimals must fit a u64, PROTOCOL.md §4).
 Decimals = Annotated[int, msgspec.Meta(ge=0, le=MAX_DECIMALS)]
 #: A chain integer (its u64 upper bound is checked in ``__post_init__``: msgspec bounds
 #: stop at int64).
@@ -123,19 +123,56 @@ class Market(Model, frozen=True):
         return f"{self.base.symbol}/{self.quote.symbol}"
 
     def scale_price(self, value: NumericInput) -> int:
-        """Human price to chain integer, truncated to the market's tick."""
+        """Human price to chain integer, truncated to the market's tick.
+
+        Args:
+            value: a human price (str, int, Decimal, float via its repr) or a ``ChainInt``.
+
+        Returns:
+            The chain price.
+
+        Raises:
+            InvalidInput: not a usable number, or a ``ChainInt`` off the tick.
+        """
         return _m.scale_price(value, self.quote.decimals, self.quote.max_precision)
 
     def scale_quantity(self, value: NumericInput) -> int:
-        """Human quantity to chain integer, truncated toward zero."""
+        """Human quantity to chain integer, truncated toward zero.
+
+        Args:
+            value: a human quantity or a ``ChainInt``.
+
+        Returns:
+            The chain quantity.
+
+        Raises:
+            InvalidInput: not a usable number.
+        """
         return _m.scale_quantity(value, self.base.decimals)
 
     def adjust_quantity(self, price: int, quantity: int) -> int:
-        """Largest quantity <= ``quantity`` satisfying FractionalPrice at ``price``."""
+        """Largest quantity <= ``quantity`` satisfying FractionalPrice at ``price``.
+
+        Args:
+            price: the chain price.
+            quantity: the chain quantity.
+
+        Returns:
+            The adjusted chain quantity (possibly 0).
+        """
         return _m.adjust_quantity(price, quantity, self.base.decimals)
 
     def validate_order(self, price: int, quantity: int) -> None:
-        """Raise :class:`~o2_core.markets.OrderRuleError` if the chain would reject it."""
+        """Raise if the chain would reject an order at these values.
+
+        Args:
+            price: the chain price.
+            quantity: the chain quantity.
+
+        Raises:
+            OrderRuleError: ``rule`` names the broken rule (PricePrecision, FractionalPrice,
+                min_order).
+        """
         _m.check_order(
             price,
             quantity,
@@ -146,21 +183,48 @@ class Market(Model, frozen=True):
         )
 
     def price_decimal(self, chain_value: int) -> Decimal:
-        """Chain price to its exact human value."""
+        """Chain price to its exact human value.
+
+        Args:
+            chain_value: a chain price (or any amount of the quote asset).
+
+        Returns:
+            The exact Decimal.
+        """
         return _m.format_units(chain_value, self.quote.decimals)
 
     def quantity_decimal(self, chain_value: int) -> Decimal:
-        """Chain quantity to its exact human value."""
+        """Chain quantity to its exact human value.
+
+        Args:
+            chain_value: a chain quantity (or any amount of the base asset).
+
+        Returns:
+            The exact Decimal.
+        """
         return _m.format_units(chain_value, self.base.decimals)
 
     def format_price(self, chain_value: int) -> float:
-        """Chain price to a human float, as o2-sdk gives it (:meth:`price_decimal` is
-        exact)."""
+        """Chain price to a human float, as o2-sdk gives it (:meth:`price_decimal` is exact).
+
+        Args:
+            chain_value: a chain price.
+
+        Returns:
+            The float.
+        """
         return float(self.price_decimal(chain_value))
 
     def format_quantity(self, chain_value: int) -> float:
-        """Chain quantity to a human float, as o2-sdk gives it (:meth:`quantity_decimal`
-        is exact)."""
+        """Chain quantity to a human float, as o2-sdk gives it (:meth:`quantity_decimal` is
+        exact).
+
+        Args:
+            chain_value: a chain quantity.
+
+        Returns:
+            The float.
+        """
         return float(self.quantity_decimal(chain_value))
 
 
@@ -459,17 +523,17 @@ class Balance(Model, frozen=True):
 
     @property
     def available(self) -> int:
-        """What new orders can use: ``total_unlocked``."""
+        """What new orders can use (``total_unlocked``)."""
         return self.total_unlocked
 
     @property
     def locked(self) -> int:
-        """Locked in open orders: ``total_locked``."""
+        """Locked in open orders (``total_locked``)."""
         return self.total_locked
 
     @property
     def total(self) -> int:
-        """Everything: unlocked + locked."""
+        """Everything, unlocked and locked."""
         return self.total_unlocked + self.total_locked
 
 
@@ -491,7 +555,7 @@ class Bar(Model, frozen=True):
 
     @property
     def volume(self) -> int:
-        """Total volume: buy + sell."""
+        """Total volume, buy and sell."""
         return self.buy_volume + self.sell_volume
 
 

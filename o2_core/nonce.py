@@ -97,7 +97,14 @@ class NonceTracker:
         return self._epoch
 
     def sync(self, nonce: int) -> None:
-        """Adopt the nonce read from the exchange; outstanding reservations become stale."""
+        """Adopt the nonce read from the exchange; outstanding reservations become stale.
+
+        Args:
+            nonce: the account's nonce as the exchange reports it.
+
+        Raises:
+            NonceStateError: not a non-negative integer.
+        """
         if not isinstance(nonce, int) or nonce < 0:
             raise NonceStateError(f"a nonce is a non-negative integer, got {nonce!r}")
         self._state = NonceState.READY
@@ -106,7 +113,14 @@ class NonceTracker:
         self._turn = nonce
 
     def reserve(self) -> Reservation:
-        """The next nonce to sign with."""
+        """Hand out the next nonce to sign with.
+
+        Returns:
+            The reservation: its nonce and the epoch it belongs to.
+
+        Raises:
+            NonceStateError: the tracker is not READY (sync first).
+        """
         if self._state is not NonceState.READY:
             raise NonceStateError(f"cannot reserve a nonce while {self._state.value}; sync first")
         reservation = Reservation(self._next, self._epoch)
@@ -114,15 +128,36 @@ class NonceTracker:
         return reservation
 
     def is_stale(self, reservation: Reservation) -> bool:
-        """True when ``reservation`` can no longer be submitted (re-sign it)."""
+        """Whether ``reservation`` can no longer be submitted (sign it again).
+
+        Args:
+            reservation: a reservation from :meth:`reserve`.
+
+        Returns:
+            True when it is from an older epoch or the tracker must re-read the nonce.
+        """
         return reservation.epoch != self._epoch or self._state is not NonceState.READY
 
     def is_turn(self, reservation: Reservation) -> bool:
-        """True when ``reservation`` is the next one to submit."""
+        """Whether ``reservation`` is the next one to submit.
+
+        Args:
+            reservation: a reservation from :meth:`reserve`.
+
+        Returns:
+            True when it is current and its nonce is the one the exchange expects.
+        """
         return not self.is_stale(reservation) and reservation.nonce == self._turn
 
     def commit(self, reservation: Reservation) -> None:
-        """The submission of ``reservation`` succeeded: the nonce is consumed."""
+        """The submission of ``reservation`` succeeded: its nonce is consumed.
+
+        Args:
+            reservation: the reservation whose turn it was.
+
+        Raises:
+            NonceStateError: it is not ``reservation``'s turn.
+        """
         if not self.is_turn(reservation):
             raise NonceStateError(
                 f"commit of nonce {reservation.nonce} out of turn "
@@ -131,13 +166,28 @@ class NonceTracker:
         self._turn += 1
 
     def fail(self, reservation: Reservation) -> None:
-        """The submission of ``reservation`` failed or its outcome is unknown: re-read."""
+        """The submission of ``reservation`` failed, or its outcome is unknown: the nonce must
+        be re-read (MUST_RESYNC).
+
+        Args:
+            reservation: the reservation that was submitted.
+
+        Raises:
+            NonceStateError: ``reservation`` is from an older epoch.
+        """
         if reservation.epoch != self._epoch:
             raise NonceStateError(f"fail of nonce {reservation.nonce} from an old epoch")
         self._state = NonceState.MUST_RESYNC
 
     def release(self, reservation: Reservation) -> None:
-        """``reservation`` will not be submitted (its signing failed, or it was cancelled)."""
+        """``reservation`` will not be submitted (its signing failed, or it was cancelled).
+
+        The last nonce handed out is simply taken back; an earlier one leaves a gap, so the
+        nonce must be re-read. A stale or already committed reservation changes nothing.
+
+        Args:
+            reservation: the reservation given up.
+        """
         if self.is_stale(reservation) or reservation.nonce < self._turn:
             return  # stale, or already committed: nothing to give back
         if reservation.nonce == self._next - 1:

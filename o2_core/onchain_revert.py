@@ -26,7 +26,7 @@ import msgspec
 
 from .abi_errors import ERROR_ENUMS
 
-#: Sway's std error signals: the ``ra`` of the Revert receipt says what kind of failure.
+#: Sway's std error signals (the ``ra`` of the Revert receipt says what kind of failure).
 REVERT_SIGNALS: dict[int, str] = {
     0xFFFF_FFFF_FFFF_0000: "FAILED_REQUIRE",
     0xFFFF_FFFF_FFFF_0001: "FAILED_TRANSFER_TO_ADDRESS",
@@ -41,7 +41,7 @@ REVERT_SIGNALS: dict[int, str] = {
 #: submission it means the account's proxy targets a pre-parallel implementation.
 MISMATCHED_SELECTOR_REVERT_CODE = 123
 
-#: The reason text a selector-mismatch revert is given (stable: callers may match on it).
+#: The reason text a selector-mismatch revert is given (stable, so callers may match on it).
 MISMATCHED_SELECTOR_REASON = (
     "MismatchedSelector \u2014 the deployed contract has no such method "
     "(the account's proxy targets an older implementation)"
@@ -112,8 +112,8 @@ for _enum, _names in _EXTRA_ENUMS.items():
     for _name in _names:
         _VARIANTS.setdefault(_name, _enum + "::" + _name)
 
-#: The ABI error table in the official SDK's shape: logId -> (qualified enum name,
-#: [(variant, hint)]), variants in discriminant order; the hint is "" when we have none.
+#: The ABI error table in the official SDK's shape, ``logId -> (qualified enum name,
+#: [(variant, hint)])``, variants in discriminant order; the hint is "" when we have none.
 ABI_ERROR_ENUMS: dict[int, tuple[str, list[tuple[str, str]]]] = {
     _log_id: (_enum, [(_name, _HINTS.get(_name, "")) for _name in _names])
     for _log_id, (_enum, _names) in ERROR_ENUMS.items()

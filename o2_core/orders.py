@@ -48,8 +48,17 @@ def scaled_order_type(market: Market, order_type: Any, now: float) -> Any:
 
     A ``LimitOrder`` without a timestamp gets ``int(now)``.
 
+    Args:
+        market: the market whose price decimals and tick apply.
+        order_type: an ``OrderType``, ``LimitOrder`` or ``BoundedMarketOrder``.
+        now: unix time in seconds.
+
+    Returns:
+        The same kind of order type, its prices as ``ChainInt``.
+
     Raises:
-        InvalidInput: not an ``OrderType``, ``LimitOrder`` or ``BoundedMarketOrder``.
+        InvalidInput: not an ``OrderType``, ``LimitOrder`` or ``BoundedMarketOrder``,
+            or a price that does not scale.
     """
     if isinstance(order_type, LimitOrder):
         ts = int(now) if order_type.timestamp is None else order_type.timestamp
@@ -75,10 +84,22 @@ def prepare_order(
     order_type: Any,
     now: float,
 ) -> PreparedAction:
-    """A CreateOrder from human (or :class:`ChainInt`) values.
+    """A CreateOrder action from human (or :class:`~o2_core.markets.ChainInt`) values.
 
     The price is truncated to the market's tick, the quantity scaled and adjusted down to
     satisfy FractionalPrice; the market's rules are checked.
+
+    Args:
+        market: the market.
+        context: the market's encoding context (``MarketDirectory.context``).
+        side: ``OrderSide.BUY`` or ``OrderSide.SELL``.
+        price: a human price or a ``ChainInt``.
+        quantity: a human quantity or a ``ChainInt``.
+        order_type: an ``OrderType``, ``LimitOrder`` or ``BoundedMarketOrder``.
+        now: unix time in seconds (the timestamp of a ``LimitOrder`` that has none).
+
+    Returns:
+        The action, encoded for signing.
 
     Raises:
         InvalidInput: a bad side, value or order type; values that scale to zero.
@@ -98,7 +119,16 @@ def prepare_order(
 
 
 def with_limit_timestamp(action: Action, now: float) -> Action:
-    """A typed limit order without a timestamp expires ``now``."""
+    """A typed limit order without a timestamp gets ``int(now)``; other actions pass as
+    they are.
+
+    Args:
+        action: a typed action.
+        now: unix time in seconds.
+
+    Returns:
+        ``action``, or a copy of it with the timestamp set.
+    """
     if (
         isinstance(action, CreateOrderAction)
         and isinstance(action.order_type, LimitOrder)
@@ -122,8 +152,19 @@ def prepare_group(
     ``MarketActions`` hold typed, already-scaled actions (validated against the market's
     rules here); ``MarketActionGroup`` holds human values, scaled and validated here.
 
+    Args:
+        market: the market.
+        context: the market's encoding context (``MarketDirectory.context``).
+        group: the group's actions.
+        session: the session that will sign (it must be allowed on ``market``).
+        now: unix time in seconds.
+
+    Returns:
+        The group, every action encoded for signing.
+
     Raises:
-        InvalidInput: the group is neither, or an action is bad.
+        InvalidInput: the group is neither, an action is bad, or the session may not
+            trade on ``market``.
         OrderRuleError: an order breaks a market rule.
     """
     check_session_market(session, market)
@@ -164,7 +205,21 @@ def order_group(
     order: PreparedAction,
     settle_first: bool,
 ) -> PreparedGroup:
-    """The one-market group of ``create_order``: the order, after a settle if asked."""
+    """The one-market group of ``create_order``: the order, after a settle if asked.
+
+    Args:
+        market: the market.
+        context: the market's encoding context (``MarketDirectory.context``).
+        session: the session that will sign.
+        order: the prepared CreateOrder.
+        settle_first: put a SettleBalance to the session's account before the order.
+
+    Returns:
+        The group.
+
+    Raises:
+        InvalidInput: the session may not trade on ``market``.
+    """
     check_session_market(session, market)
     actions = (settle_balance(context, session.trade_account_id), order) if settle_first else (
         order,
@@ -175,7 +230,20 @@ def order_group(
 def cancel_groups(
     market: Market, context: MarketContext, session: SessionInfo, order_ids: Sequence[str]
 ) -> list[PreparedGroup]:
-    """Cancels of ``order_ids``, at most :data:`~o2_core.actions.MAX_ACTIONS` per batch."""
+    """Cancels of ``order_ids``, at most :data:`~o2_core.actions.MAX_ACTIONS` per group.
+
+    Args:
+        market: the market.
+        context: the market's encoding context (``MarketDirectory.context``).
+        session: the session that will sign.
+        order_ids: the orders to cancel.
+
+    Returns:
+        One group per batch to send (none for no ids).
+
+    Raises:
+        InvalidInput: a malformed order id, or the session may not trade on ``market``.
+    """
     check_session_market(session, market)
     return [
         PreparedGroup(
@@ -189,6 +257,10 @@ def cancel_groups(
 def check_session_market(session: SessionInfo, market: Market) -> None:
     """Raise unless ``session`` may trade on ``market``.
 
+    Args:
+        session: the session.
+        market: the market.
+
     Raises:
         InvalidInput: the market is not one of the session's contracts.
     """
@@ -199,25 +271,49 @@ def check_session_market(session: SessionInfo, market: Market) -> None:
 
 
 def check_session_alive(session: SessionInfo, now: float) -> None:
-    """Raise :class:`~o2_core.errors.SessionExpired` when ``session`` is past its expiry."""
+    """Raise when ``session`` is past its expiry.
+
+    Args:
+        session: the session.
+        now: unix time in seconds.
+
+    Raises:
+        SessionExpired: the session has expired.
+    """
     if session.is_expired(now):
         raise SessionExpired("the session has expired; create a new session")
 
 
 class MarketActionsBuilder:
-    """Fluent builder of a :class:`~o2_core.models.MarketActionGroup` for one market."""
+    """Fluent builder of a :class:`~o2_core.models.MarketActionGroup` for one market.
+
+    Args:
+        market: a pair, market id, contract id or ``Market`` (resolved when the group is
+            submitted).
+    """
 
     def __init__(self, market: str | Market) -> None:
         self._market = market
         self._actions: list[UserAction] = []
 
     def settle_balance(self) -> MarketActionsBuilder:
-        """Settle the market's proceeds to the session's trading account."""
+        """Add a SettleBalance: the market's proceeds go to the session's trading account.
+
+        Returns:
+            This builder.
+        """
         self._actions.append(SettleBalanceRequestAction())
         return self
 
     def cancel_order(self, order_id: str) -> MarketActionsBuilder:
-        """Cancel an order."""
+        """Add a CancelOrder.
+
+        Args:
+            order_id: the order to cancel.
+
+        Returns:
+            This builder.
+        """
         self._actions.append(CancelOrderRequestAction(order_id=order_id))
         return self
 
@@ -228,12 +324,27 @@ class MarketActionsBuilder:
         quantity: NumericInput,
         order_type: AnyOrderType = OrderType.SPOT,
     ) -> MarketActionsBuilder:
-        """Create an order from human (or ChainInt) values."""
+        """Add a CreateOrder from human (or ``ChainInt``) values, scaled and validated when the
+        group is submitted.
+
+        Args:
+            side: ``OrderSide.BUY`` or ``OrderSide.SELL``.
+            price: a human price or a ``ChainInt``.
+            quantity: a human quantity or a ``ChainInt``.
+            order_type: an ``OrderType``, ``LimitOrder`` or ``BoundedMarketOrder``.
+
+        Returns:
+            This builder.
+        """
         self._actions.append(CreateOrderRequestAction(side, price, quantity, order_type))
         return self
 
     def build(self) -> MarketActionGroup:
-        """The group, ready for ``batch_actions``."""
+        """The group, ready for ``batch_actions``.
+
+        Returns:
+            A group of the actions added so far, in order.
+        """
         return MarketActionGroup(market=self._market, actions=list(self._actions))
 
 

@@ -95,17 +95,30 @@ class ParallelNonceManager:
             return self._issuer.generation
 
     def next_nonce(self) -> int:
-        """Issue the next parallel nonce (packed U256). Thread-safe, no I/O.
+        """Issue the next parallel nonce. Thread-safe, no I/O.
 
-        Not remembered (as in o2-sdk): a nonce burnt this way may be handed out again
-        after a resync. Submitters use :meth:`reserve_nonce`.
+        Not remembered (as in o2-sdk): a nonce burnt this way may be handed out again after a
+        resync. Submitters use :meth:`reserve_nonce`.
+
+        Returns:
+            The packed U256.
+
+        Raises:
+            NonceStateError: :meth:`init` has not seated the issuer yet.
         """
         with self._lock:
             return self._issuer.next_nonce(self._clock())
 
     def reserve_nonce(self) -> ParallelNonce:
-        """Issue the next nonce and remember it as in flight, so that no resync hands it
-        out again while it may still land (see :class:`ParallelNonceIssuer`)."""
+        """Issue the next nonce and remember it as in flight, so that no resync hands it out
+        again while it may still land (see :class:`~o2_core.parallel_nonce.ParallelNonceIssuer`).
+
+        Returns:
+            The nonce's fields (``encode()`` packs it).
+
+        Raises:
+            NonceStateError: :meth:`init` has not seated the issuer yet.
+        """
         with self._lock:
             return self._issuer.reserve(self._clock())
 
@@ -131,7 +144,11 @@ class ParallelNonceManager:
             self._issuer.rewind(self._issuer.cursor[0], bit)
 
     async def init(self) -> None:
-        """Fetch the window and seat the cursor (a resync that no concurrent one preempts)."""
+        """Fetch the window and seat the cursor (a resync that no concurrent one preempts).
+
+        Raises:
+            o2_core.parallel_nonce.ParallelNonceWindowFull: the lane's window is full.
+        """
         await self.resync_from_chain()
 
     async def resync_from_chain(self, seen_generation: int | None = None) -> bool:

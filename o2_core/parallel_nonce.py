@@ -95,6 +95,9 @@ class ParallelNonce:
     def encode(self) -> int:
         """The packed U256.
 
+        Returns:
+            The fields packed as the contract reads them.
+
         Raises:
             ParallelNonceError: a field out of range (``timestamp`` is masked to u32, only
                 a negative one is refused), so that a field never bleeds into its neighbour.
@@ -123,7 +126,14 @@ class ParallelNonce:
         )
 
     def to_bytes(self) -> bytes:
-        """The packed value as 32 big-endian bytes (its form inside signed payloads)."""
+        """The packed value as 32 big-endian bytes (its form inside signed payloads).
+
+        Returns:
+            32 bytes.
+
+        Raises:
+            ParallelNonceError: a field out of range.
+        """
         return self.encode().to_bytes(32, "big")
 
     @property
@@ -135,9 +145,15 @@ class ParallelNonce:
     def decode(nonce: int) -> ParallelNonce:
         """The fields of a packed nonce; refuses any value :meth:`encode` cannot produce.
 
+        Args:
+            nonce: the packed U256.
+
+        Returns:
+            The nonce's fields.
+
         Raises:
-            ParallelNonceError: reserved bits set (also any negative or > 256-bit value),
-                a bitmap position >= 128, or a lane > 4.
+            ParallelNonceError: not an int, reserved bits set (also any negative or
+                > 256-bit value), a bitmap position >= 128, or a lane > 4.
         """
         nonce = _int(nonce, "a packed parallel nonce")
         if nonce >> _RESERVED_SHIFT != 0:
@@ -157,7 +173,17 @@ class ParallelNonce:
 
     @staticmethod
     def parse(value: str | int) -> ParallelNonce:
-        """:meth:`decode` of the wire form (a decimal string) or of the packed integer."""
+        """:meth:`decode` of the wire form (a decimal string) or of the packed integer.
+
+        Args:
+            value: a decimal string or the packed integer.
+
+        Returns:
+            The nonce's fields.
+
+        Raises:
+            ParallelNonceError: not a decimal string, or not a value :meth:`encode` makes.
+        """
         if isinstance(value, str):
             text = value.strip()
             if not text.isascii() or not text.isdigit():
@@ -167,7 +193,17 @@ class ParallelNonce:
 
 
 def check_lane(nonce_session_id: Any) -> int:
-    """``nonce_session_id`` checked to be a lane 0..4 (validate before anything is sent)."""
+    """``nonce_session_id`` checked to be a lane 0..4 (validate before anything is sent).
+
+    Args:
+        nonce_session_id: the lane.
+
+    Returns:
+        The lane.
+
+    Raises:
+        ParallelNonceError: not an int in 0..4.
+    """
     lane = _int(nonce_session_id, "nonce_session_id")
     if not 0 <= lane <= MAX_NONCE_SESSION_ID:
         raise ParallelNonceError(
@@ -220,6 +256,12 @@ class WindowResponse:
     def from_dict(data: Mapping[str, Any]) -> WindowResponse:
         """Parse the reply's JSON object; values are decimal strings or JSON integers.
 
+        Args:
+            data: the decoded JSON object.
+
+        Returns:
+            The window.
+
         Raises:
             ProtocolError: a missing key, a value that is not a non-negative integer, a
                 bitmap wider than 128 bits.
@@ -245,7 +287,14 @@ class WindowResponse:
             raise ProtocolError(f"malformed window reply: {exc!r}") from exc
 
     def effective_bitmap(self, word: int) -> int:
-        """The consumed bits of ``word``; 0 when its slot is absent or holds another word."""
+        """The consumed bits of ``word`` as this window shows them.
+
+        Args:
+            word: a word position.
+
+        Returns:
+            Its bitmap; 0 when its slot is absent or holds another word.
+        """
         if not self.slots:
             return 0
         index = word % NONCE_SESSION_SLIDING_WINDOW_SIZE
@@ -259,6 +308,9 @@ class WindowResponse:
 
         Not the first hole: a hole may belong to an earlier run of this lane whose later
         positions already landed, so starting inside it could mint used nonces.
+
+        Returns:
+            Where to seat a cursor; ``(base, 0)`` for an empty window.
 
         Raises:
             ParallelNonceWindowFull: the top word (``base + 7``) is fully consumed.
@@ -307,20 +359,19 @@ class IssuerState(Enum):
 class ParallelNonceIssuer:
     """The local issuer of one ``(trade account, lane)``: a cursor over the lane's slots.
 
-    Pure: no I/O, no clock (``now`` is an argument), no locks. ``next_nonce`` hands out the
-    cursor's slot and advances it by one bit (rolling into the next word); the cursor never
-    moves backwards except by :meth:`seat`, and is not bounded by the window top (running
-    past it earns an "out of window" rejection, healed by a resync).
+    Pure: no I/O, no clock (``now`` is an argument), no locks. :meth:`next` hands out the
+    cursor's slot and advances it by one bit (rolling into the next word); :meth:`reserve`
+    does the same and remembers the slot as in flight, so that no later seat hands it out
+    again. The cursor never moves backwards except by :meth:`seat` (and :meth:`rewind`),
+    and is not bounded by the window top (running past it earns an "out of window"
+    rejection, healed by a resync).
 
-    **No slot in flight is handed out again.** A seat moves the cursor back to the window's
-    first free position, and the chain does not yet show the slots still in flight (or
-    whose reply was lost, or that landed moments ago): the official SDK hands those out
-    again, and the two submissions collide ("already used"). A slot taken with
-    :meth:`reserve` (how the client takes every slot it sends) is remembered, as one bitmap
-    per word, until the chain's window shows it consumed, a seat puts the cursor past it,
-    or its nonce has expired (it can no longer land); every issue skips remembered slots.
-    :meth:`next` issues without remembering, as o2-sdk's manager does (a burnt slot may be
-    handed out again after a seat). The memory is a few integers per 128 nonces.
+    Args:
+        nonce_session_id: the lane, 0..4.
+        ttl_secs: seconds each issued nonce stays valid (not negative).
+
+    Raises:
+        ParallelNonceError: a lane outside 0..4 or a negative TTL.
     """
 
     __slots__ = ("_bit", "_generation", "_issued", "_lane", "_ttl", "_word")
@@ -343,12 +394,20 @@ class ParallelNonceIssuer:
 
     @property
     def issued_words(self) -> int:
-        """How many words hold reserved slots not yet known settled (memory: bounded by
-        the nonce lifetime)."""
+        """How many words hold reserved slots not yet known settled (the memory this
+        takes is bounded by the nonce lifetime)."""
         return len(self._issued)
 
     def is_issued(self, word: int, bit: int) -> bool:
-        """True when ``(word, bit)`` was reserved and may still be in flight."""
+        """Whether ``(word, bit)`` was reserved and may still be in flight.
+
+        Args:
+            word: a word position.
+            bit: a bit of it, 0..127.
+
+        Returns:
+            True when it was reserved and is not yet known settled.
+        """
         return bool(self._issued.get(word, (0, 0))[0] >> bit & 1)
 
     @property
@@ -373,8 +432,19 @@ class ParallelNonceIssuer:
         return self._generation
 
     def next(self, now: float) -> ParallelNonce:
-        """Issue the cursor's slot (skipping remembered ones), expiring at ``int(now) +
-        ttl_secs``, and advance. Not remembered: see :meth:`reserve`."""
+        """Issue the cursor's slot and advance the cursor (slots still in flight from before a
+        seat are skipped).
+
+        Args:
+            now: unix time in seconds; the nonce expires at ``int(now) + ttl_secs``.
+
+        Returns:
+            The issued nonce.
+
+        Raises:
+            NonceStateError: not seated yet.
+            ParallelNonceError: the cursor or the time cannot be packed.
+        """
         if not self._generation:
             raise NonceStateError("the parallel nonce issuer is not seated; seat it from a window")
         while self.is_issued(self._word, self._bit):  # in flight since before a seat
@@ -385,8 +455,18 @@ class ParallelNonceIssuer:
         return nonce
 
     def reserve(self, now: float) -> ParallelNonce:
-        """:meth:`next`, remembered as in flight: no seat hands it out again until it is
-        shown consumed, seated past or expired."""
+        """:meth:`next`, remembered as in flight: no seat hands it out again until it is shown
+        consumed, seated past or expired.
+
+        Args:
+            now: unix time in seconds.
+
+        Returns:
+            The issued nonce.
+
+        Raises:
+            NonceStateError: not seated yet.
+        """
         nonce = self.next(now)
         word, bit = nonce.slot
         bits, latest = self._issued.get(word, (0, 0))
@@ -394,9 +474,13 @@ class ParallelNonceIssuer:
         return nonce
 
     def rewind(self, word: int, bit: int) -> None:
-        """Put the cursor on ``(word, bit)``, trusting the caller: remembered slots at or
-        after it are forgotten. For tools and tests that replay a lane (o2-sdk's own tests
-        set its manager's cursor this way); a client never needs it.
+        """Put the cursor on ``(word, bit)``, trusting the caller: remembered slots at or after
+        it are forgotten. For tools and tests that replay a lane (o2-sdk's own tests set its
+        manager's cursor this way); a client never needs it.
+
+        Args:
+            word: a word position.
+            bit: a bit of it, 0..127.
 
         Raises:
             ParallelNonceError: not a slot of a u128 word.
@@ -425,11 +509,28 @@ class ParallelNonceIssuer:
             del self._issued[word]
 
     def next_nonce(self, now: float) -> int:
-        """:meth:`next`, packed."""
+        """:meth:`next`, packed.
+
+        Args:
+            now: unix time in seconds.
+
+        Returns:
+            The packed U256.
+
+        Raises:
+            NonceStateError: not seated yet.
+        """
         return self.next(now).encode()
 
     def is_current(self, seen_generation: int) -> bool:
-        """True when no seat has happened since ``seen_generation`` was read."""
+        """Whether no seat has happened since ``seen_generation`` was read.
+
+        Args:
+            seen_generation: a :attr:`generation` read earlier.
+
+        Returns:
+            True when it is still the current generation.
+        """
         return seen_generation == self._generation
 
     def seat(
@@ -495,36 +596,63 @@ class ParallelNonceIssuer:
 PARALLEL_NONCE_REJECTION_PREFIX = "Parallel nonce is not usable"
 #: API reasons proving nothing executed (a fresh nonce may be tried once after a resync).
 PARALLEL_NONCE_RETRYABLE_REASONS = ("word position out of sliding window", "nonce expired")
-#: API reason for a consumed slot: ambiguous (the submission may have landed). Never retry.
+#: API reason for a consumed slot, which is ambiguous (the submission may have landed).
+#: Never retry.
 PARALLEL_NONCE_ALREADY_USED_REASON = "nonce already used"
 #: The sequential track's stale-nonce rejection.
 NONCE_TOO_LOW_MARKER = "Nonce in the request"
-#: The session itself was rejected (one session per account: another one replaced it).
+#: The session itself was rejected (one session per account; another one replaced it).
 SESSION_ERROR_MARKERS = ("Invalid session address", "Expired session")
 
 
 def is_parallel_nonce_out_of_window(error: Any) -> bool:
-    """Refused at validation as out of the window or expired: nothing executed, so a resync
-    and one retry with a fresh nonce are safe. The on-chain ``WordPosOutOfWindow`` and
-    ``Expired`` do not count (a reverted transaction consumed gas and may have run)."""
+    """Whether the API refused a parallel nonce, at validation, as out of the window or
+    expired.
+
+    Nothing executed, so a resync and one retry with a fresh nonce are safe. The
+    on-chain ``WordPosOutOfWindow`` and ``Expired`` do not count (a reverted transaction
+    consumed gas and may have run).
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for those two rejections.
+    """
     text = error_text(error)
     return any(marker in text for marker in PARALLEL_NONCE_RETRYABLE_REASONS)
 
 
 def is_parallel_nonce_already_used(error: Any) -> bool:
-    """The slot was already consumed, reported by the API or by the contract
-    (``AlreadyUsed`` logged). Never retry: a submission that landed but lost its reply
-    looks exactly like this; heal the cursor (resync) and let the caller decide."""
+    """Whether the slot was already consumed, as the API or the contract (``AlreadyUsed``
+    logged) reports it.
+
+    Never retry: a submission that landed but lost its reply looks exactly like this;
+    heal the cursor (resync) and let the caller decide.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for an "already used" rejection.
+    """
     if PARALLEL_NONCE_ALREADY_USED_REASON in error_text(error):
         return True
     return is_onchain_already_used(error)
 
 
 def is_nonce_rejection(error: Any) -> bool:
-    """The nonce was refused, for any reason, by the API or the contract, on either track.
+    """Whether the nonce was refused, for any reason, by the API or the contract, on either
+    track.
 
     For "is my session dead?" (no: a nonce problem). Not for "may I retry?": use
     :func:`is_parallel_nonce_out_of_window` and :func:`is_parallel_nonce_already_used`.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for any nonce rejection.
     """
     text = error_text(error)
     if PARALLEL_NONCE_REJECTION_PREFIX in text or NONCE_TOO_LOW_MARKER in text:
@@ -533,13 +661,28 @@ def is_nonce_rejection(error: Any) -> bool:
 
 
 def is_nonce_too_low(error: Any) -> bool:
-    """The sequential track's "nonce in the request is less than ..." conflict: re-read it."""
+    """Whether it is the sequential track's "nonce in the request is less than ..."
+    conflict (re-read the nonce).
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for that conflict.
+    """
     return NONCE_TOO_LOW_MARKER in error_text(error)
 
 
 def is_session_error(error: Any) -> bool:
-    """The account rejected the session itself (replaced or expired): create a new one;
-    resyncing nonces would only burn slots."""
+    """Whether the account rejected the session itself (replaced or expired): create a new
+    one; resyncing nonces would only burn slots.
+
+    Args:
+        error: an exception (its message, reason and receipts are read) or a message.
+
+    Returns:
+        True for a rejected session.
+    """
     text = error_text(error)
     return any(marker in text for marker in SESSION_ERROR_MARKERS)
 

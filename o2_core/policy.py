@@ -48,7 +48,23 @@ RETRY_STATUSES = frozenset({500, 502, 503, 504})
 
 def backoff_delay(attempt: int, base: float, factor: float, cap: float, jitter: float,
                   r: float) -> float:
-    """The delay before retry ``attempt`` (0-based); ``r`` is a random float in [0, 1)."""
+    """The delay before retry ``attempt``: ``min(cap, base * factor**attempt)``, shortened by
+    up to ``jitter`` of itself.
+
+    Args:
+        attempt: the retry, 0-based.
+        base: the first delay, in seconds.
+        factor: growth per attempt.
+        cap: the longest delay.
+        jitter: the share a delay may be shortened by, in [0, 1].
+        r: a random float in [0, 1).
+
+    Returns:
+        Seconds to wait.
+
+    Raises:
+        InvalidInput: ``r`` outside [0, 1).
+    """
     if not 0 <= r < 1:
         raise InvalidInput(f"a random value must be a float in [0, 1), got {r!r}")
     if attempt <= 0 or factor == 1 or cap == base:
@@ -72,8 +88,17 @@ def _check_shape(base: float, factor: float, cap: float, jitter: float) -> None:
 class Backoff:
     """A reconnect schedule: successive delays of :func:`backoff_delay`, then None.
 
-    ``rand`` returns a float in [0, 1) (inject a seeded source for determinism). After
-    ``max_attempts`` delays :meth:`next_delay` returns None (None = unlimited).
+    Args:
+        base: the first delay, in seconds.
+        factor: growth per attempt.
+        cap: the longest delay.
+        max_attempts: delays before :meth:`next_delay` returns None (None: unlimited).
+        jitter: the share a delay may be shortened by, in [0, 1].
+        rand: returns floats in [0, 1) (inject a seeded source for determinism).
+
+    Raises:
+        InvalidInput: not ``0 < base <= cap < inf``, ``factor < 1``, ``jitter`` outside
+            [0, 1], or a negative ``max_attempts``.
     """
 
     def __init__(
@@ -102,7 +127,11 @@ class Backoff:
         return self.max_attempts is not None and self.attempt >= self.max_attempts
 
     def next_delay(self) -> float | None:
-        """Seconds to wait before the next attempt, or None when attempts are exhausted."""
+        """Seconds to wait before the next attempt (and count the attempt).
+
+        Returns:
+            The delay, or None when attempts are exhausted.
+        """
         if self.exhausted:
             return None
         r = self._rand() if self.jitter else 0.0
@@ -171,15 +200,34 @@ class RetryPolicy:
             raise InvalidInput("max_retry_after must be >= 0")
 
     def backoff(self, attempt: int, r: float) -> float:
-        """The backoff delay before retry ``attempt`` (0-based), jittered by ``r``."""
+        """The backoff delay before retry ``attempt`` (0-based), jittered by ``r``.
+
+        Args:
+            attempt: the retry, 0-based.
+            r: a random float in [0, 1).
+
+        Returns:
+            Seconds to wait.
+        """
         return backoff_delay(attempt, self.base, self.factor, self.cap, self.jitter, r)
 
     def decide(
         self, request: Request, attempt: int, outcome: Reply | TransportError, r: float
     ) -> Decision:
-        """What to do after ``attempt`` (0-based) of ``request`` produced ``outcome``.
+        """What to do after ``attempt`` of ``request`` produced ``outcome`` (the table in the
+        module docstring).
 
-        ``r`` is a random float in [0, 1) for the jitter.
+        Args:
+            request: the request sent (``idempotent`` decides whether a lost reply may be
+                retried).
+            attempt: the attempt, 0-based.
+            outcome: the classified reply, or the transport's failure.
+            r: a random float in [0, 1) for the jitter.
+
+        Returns:
+            :class:`Return`, :class:`Retry` (with its delay) or :class:`Raise` (with the
+            error: for a signed submission without reply, an
+            :class:`~o2_core.errors.UnknownSubmissionOutcome`).
         """
         last = attempt >= self.max_retries
         if isinstance(outcome, TransportError):
@@ -205,7 +253,14 @@ class RetryPolicy:
 
 
 def finite_seconds(value: float | None) -> float | None:
-    """``value`` when it is a finite, non-negative number of seconds, else None."""
+    """``value`` when it is a usable number of seconds.
+
+    Args:
+        value: a number of seconds, or None.
+
+    Returns:
+        ``value`` when finite and non-negative, else None.
+    """
     if value is None or not math.isfinite(value) or value < 0:
         return None
     return value

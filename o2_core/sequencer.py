@@ -70,13 +70,21 @@ class AccountSequencer:
                 self._wake_all()
 
     async def current(self) -> int:
-        """The next nonce: the cached value, or read from the exchange."""
+        """The next nonce: the cached value, else read from the exchange.
+
+        Returns:
+            The nonce the next submission will be signed with (if nothing else is queued).
+        """
         while self.tracker.current is None:
             await self._sync()
         return self.tracker.current
 
     async def refresh(self) -> int:
-        """Re-read the nonce once the submissions in flight have settled."""
+        """Re-read the nonce once the submissions in flight have settled.
+
+        Returns:
+            The nonce just read.
+        """
         tracker = self.tracker
         while tracker.outstanding and tracker.current is not None:
             await self._wait_for(tracker.current + tracker.outstanding)
@@ -95,10 +103,24 @@ class AccountSequencer:
         send: Callable[[Request], Awaitable[Reply]],
         decode: Callable[[bytes], T],
     ) -> T:
-        """Reserve a nonce, ``build`` (sign) the request, ``send`` it in turn, ``decode``.
+        """Reserve a nonce, ``build`` (sign) the request, ``send`` it in turn, ``decode`` the
+        reply.
+
+        A reservation that goes stale while waiting (another submission failed and the
+        nonce was re-read) is built again with a fresh nonce; it was never sent.
+
+        Args:
+            build: signs the request at the nonce it is given.
+            send: sends a request (the reply is a success, else it raises).
+            decode: decodes the success reply's body.
+
+        Returns:
+            What ``decode`` returns.
 
         Raises:
-            whatever ``build``, ``send`` or ``decode`` raise, after settling the nonce.
+            O2Error: whatever ``build``, ``send`` or ``decode`` raise, after the
+                reservation was settled (released if never sent, else the nonce is
+                re-read before the next signature).
         """
         tracker = self.tracker
         while True:

@@ -24,12 +24,14 @@ class SessionInfo:
         contract_ids: the order-book contracts the session may trade on.
         session_expiry: unix seconds.
         session_private_key: the session key (bytes, hex, or a ``Wallet``-like signer).
-        owner_address: the account owner's B256 address.
+        owner_address: the account owner's B256 address (needed to trade).
         nonce: the sequential nonce last seen.
         nonce_manager: the parallel-nonce issuer of a parallel session (None: sequential).
+        session_wallet: the session key as a wallet (instead of ``session_private_key``).
 
     Raises:
-        InvalidInput: a bad id, key or expiry.
+        InvalidInput: a bad id, key or expiry, or a ``session_id`` that is not the
+            session key's address.
     """
 
     __slots__ = (
@@ -91,7 +93,14 @@ class SessionInfo:
         return Id(self.session_wallet.b256_address)
 
     def is_expired(self, now: float) -> bool:
-        """True when ``now`` (unix seconds) is at or past the expiry."""
+        """Whether the session is expired at ``now``.
+
+        Args:
+            now: unix time in seconds.
+
+        Returns:
+            True when ``now`` is at or past the expiry.
+        """
         return now >= self.session_expiry
 
     def __repr__(self) -> str:

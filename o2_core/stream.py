@@ -99,11 +99,19 @@ class OverflowPolicy(Enum):
     DROP_OLDEST = "drop_oldest"
     """Drop the oldest item and report it (depth then resyncs; nonce keeps the latest)."""
     ERROR = "error"
-    """Fail: drop everything and raise :class:`SlowConsumerError` at the next read."""
+    """Drop everything and raise :class:`SlowConsumerError` at the next read."""
 
 
 class BoundedBuffer(Generic[T]):
-    """A bounded FIFO between the reader and one consumer; memory never exceeds capacity."""
+    """A bounded FIFO between the reader and one consumer; memory never exceeds capacity.
+
+    Args:
+        capacity: the most items it holds (a positive integer).
+        policy: what a full buffer does with a new item.
+
+    Raises:
+        InvalidInput: a capacity that is not a positive integer.
+    """
 
     __slots__ = ("_error", "_items", "capacity", "dropped", "policy")
 
@@ -125,7 +133,16 @@ class BoundedBuffer(Generic[T]):
         return self._error is not None
 
     def push(self, item: T) -> bool:
-        """Append ``item``; False when something was dropped (or the buffer has failed)."""
+        """Append ``item``, applying the overflow policy when the buffer is full.
+
+        Args:
+            item: the item.
+
+        Returns:
+            True when stored with nothing lost; False when something was dropped (the
+            oldest item, or with the ERROR policy everything, or ``item`` itself once the
+            buffer has failed).
+        """
         items = self._items
         if len(items) < self.capacity:
             if self._error is not None:
@@ -145,8 +162,15 @@ class BoundedBuffer(Generic[T]):
         return False
 
     def pop(self) -> T:
-        """The oldest item; raises the :class:`SlowConsumerError` of a failed buffer, and
-        IndexError when empty."""
+        """The oldest item.
+
+        Returns:
+            The item, removed from the buffer.
+
+        Raises:
+            SlowConsumerError: the buffer has failed (ERROR policy overflow).
+            IndexError: the buffer is empty.
+        """
         if self._error is not None:
             raise self._error
         return self._items.popleft()
@@ -168,8 +192,16 @@ OVERFLOW_POLICIES: dict[str, OverflowPolicy] = {
 
 
 class Consumer:
-    """One stream iterator: its subscription (None for lifecycle events), bounded buffer
-    and snapshot gate. The driver takes items with :meth:`take`."""
+    """One stream iterator: its subscription, bounded buffer and snapshot gate.
+
+    The driver takes items with :meth:`take`. A depth consumer starts (and restarts after
+    each reconnect or resync) awaiting a snapshot and ignores updates until it has one.
+
+    Args:
+        sub: the subscription (None for lifecycle events).
+        capacity: its buffer's capacity; the overflow policy comes from the topic
+            (:data:`OVERFLOW_POLICIES`).
+    """
 
     __slots__ = ("awaiting_snapshot", "buffer", "ended", "sub")
 
@@ -181,7 +213,10 @@ class Consumer:
         self.ended = False
 
     def take(self) -> Any:
-        """The next item, or None when there is none yet (check :attr:`ended`).
+        """The next item, or None when there is none yet (check ``ended``).
+
+        Returns:
+            The oldest buffered item, or None.
 
         Raises:
             SlowConsumerError: the consumer fell behind and lost updates.
@@ -254,7 +289,12 @@ class StreamProtocol:
     # -- outputs --
 
     def outputs(self) -> list[Output]:
-        """Everything to do since the last call, in order (wakes last)."""
+        """Everything to do since the last call, in order (wakes last).
+
+        Returns:
+            The outputs: frames to send, consumers to wake, a reconnect to schedule, or the
+            stop.
+        """
         out = self._outputs
         if self._woken:
             out.extend(Wake(c) for c in self._woken.values())
@@ -281,8 +321,16 @@ class StreamProtocol:
     def open(self, sub: Subscription) -> Consumer:
         """A consumer of ``sub``'s updates; subscribes when it is the first of ``sub``.
 
+        Args:
+            sub: the subscription.
+
+        Returns:
+            The new consumer.
+
         Raises:
-            SubscriptionConflict: ``sub`` cannot coexist with a current subscription.
+            SubscriptionConflict: ``sub`` cannot coexist with a current subscription (a
+                second depth precision of one market).
+            StreamStateError: the protocol is closed.
         """
         self._require("open a consumer", *_OPEN_STATES)
         frames = self.subscriptions.add(sub)
@@ -295,14 +343,25 @@ class StreamProtocol:
         return consumer
 
     def open_lifecycle(self) -> Consumer:
-        """A consumer of the lifecycle events (:class:`ConnectionEvent`)."""
+        """A consumer of the lifecycle events.
+
+        Returns:
+            The new consumer; it receives :class:`ConnectionEvent` values from now on.
+
+        Raises:
+            StreamStateError: the protocol is closed.
+        """
         self._require("open a consumer", *_OPEN_STATES)
         consumer = Consumer(None, self.buffer_size)
         self._lifecycle.append(consumer)
         return consumer
 
     def close_consumer(self, consumer: Consumer) -> None:
-        """Forget ``consumer``; unsubscribes when it was the last of its subscription."""
+        """Forget ``consumer``; unsubscribes when it was the last of its subscription.
+
+        Args:
+            consumer: a consumer this protocol opened.
+        """
         consumer.ended = True
         if consumer.sub is None:
             if consumer in self._lifecycle:
@@ -315,7 +374,11 @@ class StreamProtocol:
     # -- connection --
 
     def connection_made(self) -> None:
-        """A connection is open: (re)subscribe everything; depth awaits fresh snapshots."""
+        """A connection is open: (re)subscribe everything; depth consumers await fresh snapshots.
+
+        Raises:
+            StreamStateError: not IDLE or RECONNECTING.
+        """
         self._require("report a new connection", ProtocolState.IDLE, ProtocolState.RECONNECTING)
         attempt = self.backoff.attempt
         self.backoff.reset()
@@ -332,13 +395,27 @@ class StreamProtocol:
         self._send(self.subscriptions.resubscribe_frames())
 
     def connection_lost(self, reason: str = "") -> None:
-        """The open connection dropped: schedule a reconnect (or stop when exhausted)."""
+        """The open connection dropped: schedule a reconnect (or stop when exhausted).
+
+        Args:
+            reason: what happened, for the DISCONNECTED event.
+
+        Raises:
+            StreamStateError: not CONNECTED.
+        """
         self._require("report a lost connection", ProtocolState.CONNECTED)
         self._notify(ConnectionEvent(ConnectionState.DISCONNECTED, 0, reason or "connection lost"))
         self._schedule()
 
     def connection_failed(self, reason: str = "") -> None:
-        """A connection attempt failed: schedule the next one (or stop when exhausted)."""
+        """A connection attempt failed: schedule the next one (or stop when exhausted).
+
+        Args:
+            reason: what happened, for the log.
+
+        Raises:
+            StreamStateError: not IDLE or RECONNECTING.
+        """
         self._require("report a failed connection", ProtocolState.IDLE, ProtocolState.RECONNECTING)
         logger.debug("websocket connection attempt failed: %s", reason)
         self._schedule()
@@ -377,7 +454,17 @@ class StreamProtocol:
     # -- frames --
 
     def receive(self, data: bytes | bytearray | memoryview | str) -> None:
-        """One received frame: decoded, routed, buffered for its consumers."""
+        """One received frame: decoded, routed, buffered for its consumers.
+
+        Malformed frames and server error frames are logged and ignored. A depth consumer
+        whose buffer overflows is resynced (unsubscribe and subscribe frames go out at once).
+
+        Args:
+            data: the frame's text (or its UTF-8 bytes).
+
+        Raises:
+            StreamStateError: not CONNECTED.
+        """
         if self.state is not ProtocolState.CONNECTED:
             self._require("receive data", ProtocolState.CONNECTED)
         event = self.decoder.decode(data)

@@ -121,7 +121,11 @@ class StreamDriver:
     # --- hosting ---------------------------------------------------------------------
 
     def host_in(self, task_group: anyio.abc.TaskGroup) -> None:
-        """Run the loops in ``task_group`` (the client's) once the first stream opens."""
+        """Run the loops in ``task_group`` (the client's) once the first stream opens.
+
+        Args:
+            task_group: a task group that outlives the streams.
+        """
         self._host = task_group
 
     def _ensure_running(self) -> None:
@@ -292,9 +296,16 @@ class StreamDriver:
     async def iterate(self, sub: Subscription) -> AsyncGenerator[Any, None]:
         """Subscribe ``sub`` and yield its updates until the streams close.
 
+        Args:
+            sub: the subscription; shared with other iterators of the same one.
+
+        Yields:
+            The updates routed to it (a depth iterator: a snapshot first).
+
         Raises:
             UsageError: the streams are closed.
             SlowConsumerError: the iterator fell behind (orders, balances, trades).
+            SubscriptionConflict: another precision of the same market is streamed.
         """
         if self._stopped:
             raise UsageError("the client's streams are closed")
@@ -312,7 +323,14 @@ class StreamDriver:
                 await self._release(consumer)
 
     async def lifecycle(self) -> AsyncGenerator[ConnectionEvent, None]:
-        """Lifecycle events until CLOSED (this iterator also keeps the connection read)."""
+        """Lifecycle events until CLOSED (this iterator also keeps the connection read).
+
+        Yields:
+            Each lifecycle event, from now on; the last one is CLOSED.
+
+        Raises:
+            UsageError: the streams are closed.
+        """
         if self._stopped:
             raise UsageError("the client's streams are closed")
         consumer = self.protocol.open_lifecycle()

@@ -17,7 +17,7 @@ from .errors import InvalidInput, SubscriptionConflict
 from .models import Id, Identity, b256
 
 Key = tuple[str, Id | None]
-"""A routing key: ``(topic, market id or identity value)``; ``None`` = any of the topic."""
+"""A routing key, ``(topic, market id or identity value)``; ``None`` = any of the topic."""
 
 _encode = msgspec.json.Encoder().encode
 
@@ -49,7 +49,18 @@ class DepthSub:
 
     @classmethod
     def from_level(cls, market_id: str, level: int) -> DepthSub:
-        """The subscription for precision ``level`` (wire value ``10**level``)."""
+        """The subscription for precision ``level`` (wire value ``10**level``).
+
+        Args:
+            market_id: the market's id.
+            level: the precision level, 0..18.
+
+        Returns:
+            The subscription.
+
+        Raises:
+            InvalidInput: a level that is not an integer in 0..18, or a malformed market id.
+        """
         if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 18:
             raise InvalidInput(f"precision level must be an integer in 0..18, got {level!r}")
         return cls(Id(market_id), 10**level)
@@ -60,7 +71,11 @@ class DepthSub:
         return ("depth", self.market_id)
 
     def subscribe_frame(self) -> str:
-        """The ``subscribe_depth`` frame."""
+        """The ``subscribe_depth`` frame.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame(
             {
                 "action": "subscribe_depth",
@@ -70,7 +85,11 @@ class DepthSub:
         )
 
     def unsubscribe_frame(self) -> str:
-        """The ``unsubscribe_depth`` frame (it names the market only)."""
+        """The ``unsubscribe_depth`` frame (it names the market only).
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "unsubscribe_depth", "market_id": str(self.market_id)})
 
 
@@ -89,11 +108,19 @@ class TradesSub:
         return ("trades", self.market_id)
 
     def subscribe_frame(self) -> str:
-        """The ``subscribe_trades`` frame."""
+        """The ``subscribe_trades`` frame.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "subscribe_trades", "market_id": str(self.market_id)})
 
     def unsubscribe_frame(self) -> str:
-        """The ``unsubscribe_trades`` frame."""
+        """The ``unsubscribe_trades`` frame.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "unsubscribe_trades", "market_id": str(self.market_id)})
 
 
@@ -116,11 +143,19 @@ class _IdentitySub:
         return [self.identity.to_dict()]
 
     def subscribe_frame(self) -> str:
-        """The ``subscribe_<topic>`` frame."""
+        """The ``subscribe_<topic>`` frame.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "subscribe_" + self._topic, "identities": self._identities()})
 
     def unsubscribe_frame(self) -> str:
-        """The ``unsubscribe_<topic>`` frame."""
+        """The ``unsubscribe_<topic>`` frame.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "unsubscribe_" + self._topic, "identities": self._identities()})
 
 
@@ -135,7 +170,11 @@ class OrdersSub(_IdentitySub):
         self._post_init()
 
     def unsubscribe_frame(self) -> str:
-        """``{"action": "unsubscribe_orders"}``: it ends EVERY orders subscription."""
+        """``{"action": "unsubscribe_orders"}``: it ends EVERY orders subscription.
+
+        Returns:
+            The frame's JSON text.
+        """
         return _frame({"action": "unsubscribe_orders"})
 
 
@@ -162,6 +201,7 @@ class NonceSub(_IdentitySub):
 
 
 Subscription = DepthSub | OrdersSub | TradesSub | BalancesSub | NonceSub
+"""Any subscription."""
 
 
 class Subscriptions:
@@ -187,11 +227,29 @@ class Subscriptions:
         return iter(list(self._counts))
 
     def count(self, sub: Subscription) -> int:
-        """How many users hold ``sub``."""
+        """How many users hold ``sub``.
+
+        Args:
+            sub: a subscription.
+
+        Returns:
+            The reference count (0 when not subscribed).
+        """
         return self._counts.get(sub, 0)
 
     def add(self, sub: Subscription) -> list[str]:
-        """Take one reference to ``sub``; the subscribe frame only for the first one."""
+        """Take one reference to ``sub``.
+
+        Args:
+            sub: the subscription.
+
+        Returns:
+            The frames to send: the subscribe frame for the first reference, else none.
+
+        Raises:
+            InvalidInput: not a subscription.
+            SubscriptionConflict: another precision of the same market is subscribed.
+        """
         if not isinstance(sub, (DepthSub, OrdersSub, TradesSub, BalancesSub, NonceSub)):
             raise InvalidInput(f"not a subscription: {sub!r}")
         count = self._counts.get(sub, 0)
@@ -211,7 +269,19 @@ class Subscriptions:
         return [sub.subscribe_frame()]
 
     def remove(self, sub: Subscription) -> list[str]:
-        """Drop one reference to ``sub``; the unsubscribe frame(s) when the last one goes."""
+        """Drop one reference to ``sub``.
+
+        Args:
+            sub: the subscription.
+
+        Returns:
+            The frames to send: none while references remain; when the last one goes, the
+            unsubscribe frame (for orders, followed by the subscribe frames of the orders
+            subscriptions that remain, since ``unsubscribe_orders`` ends them all).
+
+        Raises:
+            SubscriptionConflict: ``sub`` is not subscribed.
+        """
         count = self._counts.get(sub, 0)
         if count == 0:
             raise SubscriptionConflict(f"cannot remove {sub!r}: it was never added (or is gone)")
@@ -227,7 +297,11 @@ class Subscriptions:
         return frames
 
     def resubscribe_frames(self) -> list[str]:
-        """Every subscribe frame, in first-subscribed order (after a (re)connect)."""
+        """Every subscribe frame, in first-subscribed order (after a (re)connect).
+
+        Returns:
+            The frames.
+        """
         return [sub.subscribe_frame() for sub in self._counts]
 
 

@@ -31,6 +31,9 @@ class PendingPings(Generic[W]):
     WebSocket transports share this bookkeeping: a pong acknowledges its own ping and
     every ping sent before it (RFC 6455 lets a peer answer only the latest). ``W`` is the
     transport's waiter type (an event); this class only decides whom to release.
+
+    Args:
+        random_bytes: makes ping payloads (``os.urandom`` by default).
     """
 
     def __init__(self, random_bytes: Callable[[int], bytes] = os.urandom) -> None:
@@ -41,7 +44,14 @@ class PendingPings(Generic[W]):
         return len(self._pending)
 
     def add(self, waiter: W) -> bytes:
-        """Register ``waiter`` under a fresh payload; returns the payload to send."""
+        """Register ``waiter`` under a fresh payload.
+
+        Args:
+            waiter: what to release when the pong comes.
+
+        Returns:
+            The 4-byte payload to send in the ping.
+        """
         payload = self._random_bytes(4)
         while payload in self._pending:
             payload = self._random_bytes(4)
@@ -49,11 +59,22 @@ class PendingPings(Generic[W]):
         return payload
 
     def discard(self, payload: bytes) -> None:
-        """Forget a ping (its sender stopped waiting)."""
+        """Forget a ping (its sender stopped waiting).
+
+        Args:
+            payload: the ping's payload.
+        """
         self._pending.pop(payload, None)
 
     def acknowledge(self, payload: bytes) -> list[W]:
-        """The waiters a pong with ``payload`` releases (none for an unknown payload)."""
+        """The waiters a pong releases: its own ping's and those of every earlier ping.
+
+        Args:
+            payload: the pong's payload.
+
+        Returns:
+            The released waiters, oldest first (none for an unknown payload).
+        """
         if payload not in self._pending:
             return []
         released = []
@@ -64,7 +85,11 @@ class PendingPings(Generic[W]):
         return released
 
     def drain(self) -> list[W]:
-        """Every waiter (the connection is gone)."""
+        """Every waiter (the connection is gone).
+
+        Returns:
+            The waiters; none remain registered.
+        """
         waiters = list(self._pending.values())
         self._pending.clear()
         return waiters
@@ -75,15 +100,33 @@ class WebSocketConnection(Protocol):
     """One open WebSocket connection carrying JSON text frames."""
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame."""
+        """Send one text frame.
+
+        Args:
+            text: the frame (JSON).
+
+        Raises:
+            ConnectionClosed: the connection is gone.
+        """
         ...
 
     async def receive_text(self) -> str:
-        """The next text frame; raises :class:`ConnectionClosed` when the connection ends."""
+        """The next text frame.
+
+        Returns:
+            The frame's text.
+
+        Raises:
+            ConnectionClosed: the connection ended (by either side, or lost).
+        """
         ...
 
     async def ping(self) -> None:
-        """Send a ping and return when its pong arrives."""
+        """Send a ping and return when its pong arrives.
+
+        Raises:
+            ConnectionClosed: the connection ended before the pong.
+        """
         ...
 
     async def close(self) -> None:
@@ -96,11 +139,37 @@ class Transport(Protocol):
     """A way to reach an O2 exchange. Implementations: httpx, aiohttp, in-memory."""
 
     async def request(self, request: Request, timeout: float) -> Response:
-        """Perform one HTTP exchange within ``timeout`` seconds."""
+        """Perform one HTTP exchange within ``timeout`` seconds.
+
+        Every reply is returned, whatever its status: classifying it is the core's job.
+
+        Args:
+            request: the request.
+            timeout: the most seconds the whole exchange may take.
+
+        Returns:
+            The reply (header names lowercase).
+
+        Raises:
+            RequestTimeout: no reply in time.
+            TransportError: any other failure to get a reply.
+        """
         ...
 
     async def connect_websocket(self, url: str, timeout: float) -> WebSocketConnection:
-        """Open a WebSocket to ``url`` within ``timeout`` seconds."""
+        """Open a WebSocket to ``url`` within ``timeout`` seconds.
+
+        Args:
+            url: the WebSocket URL (``NetworkConfig.ws_url``).
+            timeout: the most seconds the handshake may take.
+
+        Returns:
+            The open connection.
+
+        Raises:
+            TransportError: the connection could not be made (RequestTimeout when it took too
+                long).
+        """
         ...
 
     async def aclose(self) -> None:
@@ -120,6 +189,9 @@ def transport_factories() -> dict[str, Callable[[], Transport]]:
 
     A transport whose package cannot be imported (an optional dependency is missing) is
     left out.
+
+    Returns:
+        Each registered name with the callable that makes a new transport.
     """
     factories: dict[str, Callable[[], Transport]] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
@@ -135,6 +207,12 @@ def default_transport(url: str) -> Transport:
 
     The embedded local exchange (host ``o2.local``) is reached in memory; anything else
     over the first installed of :data:`NETWORK_TRANSPORTS`.
+
+    Args:
+        url: the API base URL to reach.
+
+    Returns:
+        The transport.
 
     Raises:
         UsageError: no installed transport can reach ``url``.

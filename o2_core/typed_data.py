@@ -86,12 +86,30 @@ def _bytes32(value: bytes, name: str) -> bytes:
 
 
 def is_evm_owner(owner_b256: bytes) -> bool:
-    """True when the 32-byte owner is a zero-padded EVM address (EIP-712); else SRC-16."""
+    """Whether the 32-byte owner is a zero-padded EVM address (EIP-712); else SRC-16.
+
+    Args:
+        owner_b256: the owner's 32-byte address.
+
+    Returns:
+        True when its first 12 bytes are zero.
+    """
     return len(owner_b256) == 32 and bytes(owner_b256[:12]) == _EVM_PADDING
 
 
 def src16_domain_separator(chain_id: int, verifying_contract: bytes) -> bytes:
-    """The SRC-16 TradeAccount domain separator (``verifying_contract`` = the trade account)."""
+    """The SRC-16 TradeAccount domain separator.
+
+    Args:
+        chain_id: the chain id (u256).
+        verifying_contract: the trade account id (32 bytes).
+
+    Returns:
+        32 bytes.
+
+    Raises:
+        InvalidInput: a chain id out of range, or not 32 bytes.
+    """
     return keccak256(
         SRC16_DOMAIN_TYPE_HASH
         + _NAME_HASH
@@ -102,14 +120,34 @@ def src16_domain_separator(chain_id: int, verifying_contract: bytes) -> bytes:
 
 
 def eip712_salt(chain_id: int) -> bytes:
-    """The EIP-712 domain salt: 24 zero bytes and ``u64be(chain_id)``."""
+    """The EIP-712 domain salt: 24 zero bytes and ``u64be(chain_id)``.
+
+    Args:
+        chain_id: the chain id (u64).
+
+    Returns:
+        32 bytes.
+
+    Raises:
+        InvalidInput: a chain id that is not a u64.
+    """
     if not _is_int(chain_id) or not 0 <= chain_id < 1 << 64:
         raise InvalidInput("chain_id must fit in an unsigned 64-bit integer")
     return bytes(24) + chain_id.to_bytes(8, "big")
 
 
 def eip712_domain_separator(chain_id: int) -> bytes:
-    """The EIP-712 TradeAccount domain separator (it has no verifying contract)."""
+    """The EIP-712 TradeAccount domain separator (it has no verifying contract).
+
+    Args:
+        chain_id: the chain id (u64).
+
+    Returns:
+        32 bytes.
+
+    Raises:
+        InvalidInput: a chain id that is not a u64.
+    """
     return keccak256(EIP712_DOMAIN_TYPE_HASH + _NAME_HASH + _VERSION_HASH + eip712_salt(chain_id))
 
 
@@ -118,7 +156,18 @@ def parallel_withdraw_struct_preimage(
 ) -> bytes:
     """The 160 bytes hashed into the ``ParallelWithdrawArgs`` struct hash.
 
-    ``to`` is the destination's 32 raw bytes, without the Identity discriminant.
+    Args:
+        encoding: ``"src16"`` or ``"eip712"``.
+        nonce: the packed parallel nonce (u256).
+        to: the destination's 32 raw bytes, without the Identity discriminant.
+        amount: base units, at most u64.
+        asset_id: 32 bytes.
+
+    Returns:
+        The type hash and the four fields, 32 bytes each.
+
+    Raises:
+        InvalidInput: an unknown encoding, or a field out of range.
     """
     type_hash = _TYPE_HASHES.get(encoding)
     if type_hash is None:
@@ -135,7 +184,21 @@ def parallel_withdraw_struct_preimage(
 def parallel_withdraw_struct_hash(
     *, encoding: str, nonce: int, to: bytes, amount: int, asset_id: bytes
 ) -> bytes:
-    """``keccak256`` of :func:`parallel_withdraw_struct_preimage`, as the contract hashes it."""
+    """``keccak256`` of :func:`parallel_withdraw_struct_preimage`, as the contract hashes it.
+
+    Args:
+        encoding: ``"src16"`` or ``"eip712"``.
+        nonce: the packed parallel nonce (u256).
+        to: the destination's 32 raw bytes, without the Identity discriminant.
+        amount: base units, at most u64.
+        asset_id: 32 bytes.
+
+    Returns:
+        32 bytes.
+
+    Raises:
+        InvalidInput: an unknown encoding, or a field out of range.
+    """
     return keccak256(
         parallel_withdraw_struct_preimage(
             encoding=encoding, nonce=nonce, to=to, amount=amount, asset_id=asset_id
@@ -144,7 +207,18 @@ def parallel_withdraw_struct_hash(
 
 
 def typed_digest(domain_separator: bytes, struct_hash: bytes) -> bytes:
-    """``keccak256(0x19 ‖ 0x01 ‖ domain_separator ‖ struct_hash)``: what the owner signs."""
+    """``keccak256(0x19 ‖ 0x01 ‖ domain_separator ‖ struct_hash)``: what the owner signs.
+
+    Args:
+        domain_separator: 32 bytes.
+        struct_hash: 32 bytes.
+
+    Returns:
+        The 32-byte digest.
+
+    Raises:
+        InvalidInput: either is not 32 bytes.
+    """
     return keccak256(
         b"\x19\x01"
         + _bytes32(domain_separator, "domain_separator")
@@ -172,6 +246,12 @@ def parallel_withdraw_digest(
         to: the destination's 32 raw bytes (Address or ContractId alike).
         amount: base units, at most u64.
         asset_id: 32 bytes.
+
+    Returns:
+        The 32-byte digest the owner signs with ``sign_digest``.
+
+    Raises:
+        InvalidInput: a field out of range, or a value that is not 32 bytes.
     """
     if is_evm_owner(_bytes32(owner_b256, "owner_b256")):
         encoding, domain = EIP712, eip712_domain_separator(chain_id)

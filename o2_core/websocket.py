@@ -158,10 +158,12 @@ class O2WebSocket:
         return self._driver
 
     async def connect(self) -> O2WebSocket:
-        """Get ready to stream (again, after :meth:`disconnect`); returns ``self``.
+        """Get ready to stream (again, after :meth:`disconnect`).
 
-        The connection itself opens when the first iterator waits (see the module
-        docstring).
+        The connection itself opens when the first iterator waits (see the module docstring).
+
+        Returns:
+            ``self``.
 
         Raises:
             UsageError: a shared driver that was closed.
@@ -226,7 +228,14 @@ class O2WebSocket:
     # --- subscriptions -----------------------------------------------------------------
 
     async def stream_lifecycle(self) -> AsyncIterator[ConnectionEvent]:
-        """Connection lifecycle events until CLOSED (re-sync from REST on RECONNECTED)."""
+        """Connection lifecycle events until CLOSED (re-sync from REST on RECONNECTED).
+
+        Yields:
+            Each lifecycle event, from now on.
+
+        Raises:
+            UsageError: a shared driver that was closed.
+        """
         async with aclosing(self._ready().lifecycle()) as events:
             async for event in events:
                 yield event
@@ -236,8 +245,18 @@ class O2WebSocket:
     ) -> AsyncIterator[DepthUpdate]:
         """Depth of a market: a snapshot first (and after every reconnect), then updates.
 
-        ``wire_precision`` is the wire value ``10**level`` (``"10"``, ``100``...), as in
-        o2-sdk; ``O2Client.stream_depth`` takes the level instead.
+        Args:
+            market_id: the market's id.
+            wire_precision: the wire value ``10**level`` (``"10"``, ``100``...), as in o2-sdk;
+                ``O2Client.stream_depth`` takes the level instead.
+
+        Yields:
+            Depth updates.
+
+        Raises:
+            InvalidInput: a malformed market id or precision.
+            SubscriptionConflict: another precision of this market is streamed on the driver.
+            UsageError: a shared driver that was closed.
         """
         sub = DepthSub(b256(market_id, "market_id"), _wire_precision(wire_precision))
         async with aclosing(self._iterate([sub])) as updates:
@@ -247,14 +266,39 @@ class O2WebSocket:
     async def stream_orders(
         self, identities: Iterable[IdentityLike]
     ) -> AsyncIterator[OrderUpdate]:
-        """Order updates of every identity (``[{"ContractId": trade_account_id}]``)."""
+        """Order updates of every identity.
+
+        Args:
+            identities: the accounts (``{"ContractId": "0x..."}`` dicts, Identities or trade
+                account ids); one subscription each, fanned in.
+
+        Yields:
+            Order updates, round-robin over the identities.
+
+        Raises:
+            InvalidInput: a malformed identity.
+            SlowConsumerError: the iterator fell behind.
+            UsageError: a shared driver that was closed.
+        """
         subs: list[Subscription] = [OrdersSub(i) for i in _identities(identities)]
         async with aclosing(self._iterate(subs)) as updates:
             async for update in updates:
                 yield update
 
     async def stream_trades(self, market_id: str) -> AsyncIterator[TradeUpdate]:
-        """Every trade of a market."""
+        """Every trade of a market.
+
+        Args:
+            market_id: the market's id.
+
+        Yields:
+            Trade updates.
+
+        Raises:
+            InvalidInput: a malformed market id.
+            SlowConsumerError: the iterator fell behind.
+            UsageError: a shared driver that was closed.
+        """
         sub = TradesSub(b256(market_id, "market_id"))
         async with aclosing(self._iterate([sub])) as updates:
             async for update in updates:
@@ -263,14 +307,39 @@ class O2WebSocket:
     async def stream_balances(
         self, identities: Iterable[IdentityLike]
     ) -> AsyncIterator[BalanceUpdate]:
-        """Balance updates of every identity."""
+        """Balance updates of every identity.
+
+        Args:
+            identities: the accounts (``{"ContractId": "0x..."}`` dicts, Identities or trade
+                account ids); one subscription each, fanned in.
+
+        Yields:
+            Balance updates, round-robin over the identities.
+
+        Raises:
+            InvalidInput: a malformed identity.
+            SlowConsumerError: the iterator fell behind.
+            UsageError: a shared driver that was closed.
+        """
         subs: list[Subscription] = [BalancesSub(i) for i in _identities(identities)]
         async with aclosing(self._iterate(subs)) as updates:
             async for update in updates:
                 yield update
 
     async def stream_nonce(self, identities: Iterable[IdentityLike]) -> AsyncIterator[NonceUpdate]:
-        """Nonce updates of every identity (old ones may drop: only the latest matters)."""
+        """Nonce updates of every identity (old ones may drop: only the latest matters).
+
+        Args:
+            identities: the accounts (``{"ContractId": "0x..."}`` dicts, Identities or trade
+                account ids); one subscription each, fanned in.
+
+        Yields:
+            Nonce updates, round-robin over the identities.
+
+        Raises:
+            InvalidInput: a malformed identity.
+            UsageError: a shared driver that was closed.
+        """
         subs: list[Subscription] = [NonceSub(i) for i in _identities(identities)]
         async with aclosing(self._iterate(subs)) as updates:
             async for update in updates:
@@ -279,7 +348,14 @@ class O2WebSocket:
     # --- unsubscribing -----------------------------------------------------------------
 
     async def unsubscribe_depth(self, market_id: str) -> None:
-        """End this socket's depth iterators of ``market_id``."""
+        """End this socket's depth iterators of ``market_id`` (they return).
+
+        Args:
+            market_id: the market's id.
+
+        Raises:
+            InvalidInput: a malformed market id.
+        """
         market = b256(market_id, "market_id")
         await self._end(lambda s: isinstance(s, DepthSub) and s.market_id == market)
 
@@ -288,17 +364,38 @@ class O2WebSocket:
         await self._end(lambda s: isinstance(s, OrdersSub))
 
     async def unsubscribe_trades(self, market_id: str) -> None:
-        """End this socket's trades iterators of ``market_id``."""
+        """End this socket's trades iterators of ``market_id`` (they return).
+
+        Args:
+            market_id: the market's id.
+
+        Raises:
+            InvalidInput: a malformed market id.
+        """
         market = b256(market_id, "market_id")
         await self._end(lambda s: isinstance(s, TradesSub) and s.market_id == market)
 
     async def unsubscribe_balances(self, identities: Iterable[IdentityLike]) -> None:
-        """End this socket's balance streams of ``identities``."""
+        """End this socket's balance streams of ``identities``.
+
+        Args:
+            identities: the accounts whose streams end.
+
+        Raises:
+            InvalidInput: a malformed identity.
+        """
         wanted = {i.value for i in _identities(identities)}
         await self._end(lambda s: isinstance(s, BalancesSub) and s.identity.value in wanted)
 
     async def unsubscribe_nonce(self, identities: Iterable[IdentityLike]) -> None:
-        """End this socket's nonce streams of ``identities``."""
+        """End this socket's nonce streams of ``identities``.
+
+        Args:
+            identities: the accounts whose streams end.
+
+        Raises:
+            InvalidInput: a malformed identity.
+        """
         wanted = {i.value for i in _identities(identities)}
         await self._end(lambda s: isinstance(s, NonceSub) and s.identity.value in wanted)
 

@@ -27,6 +27,12 @@ class Id(str):
     """A hex identifier, always shown as lowercase ``0x...``.
 
     Comparison with a plain string ignores case and the ``0x`` prefix.
+
+    Args:
+        value: hex digits, with or without ``0x``, any case.
+
+    Raises:
+        InvalidInput: not a non-empty hex string.
     """
 
     __slots__ = ()
@@ -61,13 +67,28 @@ class Id(str):
         return f"Id({str.__repr__(self)})"
 
     def to_bytes(self) -> bytes:
-        """The id's raw bytes."""
+        """The id's raw bytes.
+
+        Returns:
+            The bytes (an odd number of digits gets a leading zero).
+        """
         digits = self[2:]
         return bytes.fromhex(digits if len(digits) % 2 == 0 else "0" + digits)
 
 
 def b256(value: str, what: str = "id") -> Id:
-    """An :class:`Id` that must be exactly 32 bytes (64 hex digits)."""
+    """An :class:`Id` that must be exactly 32 bytes (64 hex digits).
+
+    Args:
+        value: the hex string.
+        what: its name, for the error message.
+
+    Returns:
+        The id.
+
+    Raises:
+        InvalidInput: not hex, or not 32 bytes.
+    """
     ident = Id(value)
     if len(ident) != 66:
         raise InvalidInput(f"{what} must be 32 bytes (64 hex digits), got {value!r}")
@@ -75,7 +96,19 @@ def b256(value: str, what: str = "id") -> Id:
 
 
 def dec_hook(kind: type, obj: Any) -> Any:
-    """msgspec's decoding hook for our custom types (:class:`Id`)."""
+    """msgspec's decoding hook for our custom types (:class:`Id`).
+
+    Args:
+        kind: the type msgspec asks for.
+        obj: the JSON value.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        ValueError: an id that is not a hex string.
+        NotImplementedError: a type without a decoder here.
+    """
     if kind is Id:
         if not isinstance(obj, str):
             raise ValueError(f"expected a hex string, got {type(obj).__name__}")
@@ -84,7 +117,17 @@ def dec_hook(kind: type, obj: Any) -> Any:
 
 
 def enc_hook(obj: Any) -> Any:
-    """msgspec's encoding hook: ids as text, enums as their values."""
+    """msgspec's encoding hook: ids as text, enums as their values.
+
+    Args:
+        obj: the value msgspec cannot encode itself.
+
+    Returns:
+        Its JSON-ready form.
+
+    Raises:
+        NotImplementedError: another type.
+    """
     if isinstance(obj, Id):
         return str(obj)
     if isinstance(obj, Enum):
@@ -94,12 +137,26 @@ def enc_hook(obj: Any) -> Any:
 
 @cache
 def decoder(kind: Any) -> msgspec.json.Decoder[Any]:
-    """A cached lax JSON decoder for ``kind`` (strings accepted for numbers)."""
+    """A cached lax JSON decoder for ``kind`` (strings accepted for numbers).
+
+    Args:
+        kind: the type to decode into.
+
+    Returns:
+        The decoder.
+    """
     return msgspec.json.Decoder(kind, dec_hook=dec_hook, strict=False)
 
 
 def decode(data: bytes | str, kind: type[T]) -> T:
     """Decode JSON ``data`` into ``kind``.
+
+    Args:
+        data: JSON bytes or text.
+        kind: the type to decode into.
+
+    Returns:
+        The decoded value.
 
     Raises:
         ProtocolError: the data is not JSON of that shape (invalid UTF-8, absurd nesting,
@@ -120,7 +177,14 @@ _encoder = msgspec.json.Encoder(enc_hook=enc_hook)
 
 
 def encode(value: Any) -> bytes:
-    """JSON bytes of a model (or any msgspec-encodable value)."""
+    """JSON bytes of a model (or any msgspec-encodable value).
+
+    Args:
+        value: the value.
+
+    Returns:
+        Its JSON.
+    """
     return _encoder.encode(value)
 
 
@@ -140,6 +204,12 @@ class Model(msgspec.Struct, frozen=True):
     def from_dict(cls: type[M], data: Any) -> M:
         """The model of a JSON-like value (as ``json.loads`` gives it).
 
+        Args:
+            data: a dict (wire field names), list or scalar of the model's shape.
+
+        Returns:
+            The model.
+
         Raises:
             ProtocolError: the value does not have the model's shape.
         """
@@ -155,7 +225,11 @@ class Model(msgspec.Struct, frozen=True):
         return {name: getattr(self, name) for name in self.__struct_fields__}
 
     def to_dict(self) -> dict[str, Any]:
-        """The wire form: JSON-ready builtins, wire field names."""
+        """The wire form: JSON-ready builtins, wire field names.
+
+        Returns:
+            A dict.
+        """
         result: dict[str, Any] = msgspec.to_builtins(self, enc_hook=enc_hook)
         return result
 
@@ -166,7 +240,15 @@ class Model(msgspec.Struct, frozen=True):
         return getattr(self, name)
 
     def get(self, key: str, default: Any = None) -> Any:
-        """``self[key]`` (by field or wire name), or ``default``."""
+        """``self[key]`` (by field or wire name), or ``default``.
+
+        Args:
+            key: a field name or its wire name.
+            default: returned when the model has no such field.
+
+        Returns:
+            The field's value, or ``default``.
+        """
         try:
             return self[key]
         except KeyError:

@@ -3,7 +3,7 @@
 One catch-all handler turns an aiohttp request into a :class:`~o2_core.http.Request`,
 asks the engine, and sends the :class:`~o2_core.http.Response` back; ``/v1/ws``
 bridges WebSocket frames both ways. The server runs its own asyncio loop in a
-background thread; every call into the engine holds :attr:`SimServer.lock`, so tests
+background thread; every call into the engine holds ``SimServer.lock``, so tests
 may inspect or script ``server.exchange`` from their own thread under that lock.
 
 Beside the exchange it serves the local Fast Bridge (:class:`~o2_core.sim.bridge.BridgeSim`,
@@ -44,17 +44,24 @@ __all__ = ["SimServer", "main"]
 
 
 class SimServer:
-    """The exchange served on ``host:port`` (port 0 = an ephemeral port).
+    """The exchange served on ``host:port`` over real HTTP and WebSocket.
 
-    Use as a context manager, or call :meth:`start` / :meth:`stop`. ``evict_grace`` is
-    how long (seconds) a WebSocket client evicted for not reading, or being closed, has
-    to complete the close handshake before its socket is aborted.
+    Use as a context manager, or call :meth:`start` / :meth:`stop`.
 
-    ``bridge``: True (the default) serves a :class:`BridgeSim` built with the exchange's
-    clock, seed and chain id under ``/bridge``; a :class:`BridgeSim` is served as given
-    (under its own ``base_path``); False serves none. An exchange that is not an
-    :class:`Exchange` (any object with ``process``) gets no bridge unless one is given:
-    it answers every path itself.
+    Args:
+        exchange: the exchange to serve (default: a new one from ``config`` or ``seed``).
+            An object that is not an :class:`~o2_core.sim.Exchange` (anything with
+            ``process``) gets no bridge unless one is given: it answers every path itself.
+        host: the address to listen on.
+        port: the port (0: an ephemeral one; ``port`` holds the real one once started).
+        seed: the seed of a new exchange's default configuration.
+        config: the configuration of a new exchange.
+        clock: unix time in seconds, for a new exchange.
+        evict_grace: seconds a WebSocket client evicted for not reading, or being closed,
+            has to complete the close handshake before its socket is aborted.
+        bridge: True serves a local Fast Bridge built with the exchange's clock, seed and
+            chain id under ``/bridge``; a ``BridgeSim`` is served as given (under its own
+            ``base_path``); False serves none.
     """
 
     def __init__(
@@ -121,14 +128,25 @@ class SimServer:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[Exchange]:
-        """The exchange, held under the server's lock."""
+        """The exchange, held under the server's lock (inspect or script it from your thread).
+
+        Yields:
+            The exchange.
+        """
         with self.lock:
             yield self.exchange
 
     # --- lifecycle -------------------------------------------------------------------
 
     def start(self) -> SimServer:
-        """Start serving in a background thread; returns once the socket listens."""
+        """Start serving in a background thread; returns once the socket listens.
+
+        Returns:
+            This server (started once; a second call does nothing).
+
+        Raises:
+            RuntimeError: the server failed to start.
+        """
         if self._thread is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -337,7 +355,13 @@ class SimServer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``o2-sim``: serve the local exchange until interrupted."""
+    """``o2-sim``: serve the local exchange until interrupted.
+
+    Args:
+        argv: the command line arguments (default: ``sys.argv[1:]``): ``--host``,
+            ``--port`` (0 picks a free port), ``--seed``, ``--whitelist``,
+            ``--faucet-cooldown``, ``--history``, ``--ws-backlog``.
+    """
     parser = argparse.ArgumentParser(prog="o2-sim", description="Serve the local O2 exchange.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")

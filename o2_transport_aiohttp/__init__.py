@@ -29,6 +29,10 @@ class AiohttpWebSocket:
     The socket is opened with ``autoping=False`` so that pongs are visible:
     :meth:`receive_text` answers pings and resolves :meth:`ping` waiters. Pinging
     therefore needs a concurrent receiver (``O2Client`` always runs one).
+
+    Args:
+        ws: the open aiohttp WebSocket.
+        url: its URL (for messages).
     """
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse[bool], url: str) -> None:
@@ -42,11 +46,22 @@ class AiohttpWebSocket:
         return f"<AiohttpWebSocket {self._url} {'closed' if self._gone else 'open'}>"
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame."""
+        """Send one text frame.
+
+        Args:
+            text: the frame.
+
+        Raises:
+            ConnectionClosed: the connection is closed, or the send failed.
+        """
         await self._write(lambda: self._ws.send_str(text))
 
     async def ping(self) -> None:
-        """Send a ping and return when its pong arrives (needs a concurrent receiver)."""
+        """Send a ping and return when its pong arrives (needs a concurrent receiver).
+
+        Raises:
+            ConnectionClosed: the connection ended before the pong.
+        """
         waiter = asyncio.Event()
         data = self._pings.add(waiter)
         try:
@@ -68,7 +83,15 @@ class AiohttpWebSocket:
             raise ConnectionClosed(f"WebSocket {self._url}: send failed ({exc!r})") from exc
 
     async def receive_text(self) -> str:
-        """The next text message; raises :class:`ConnectionClosed` when the connection ends."""
+        """The next text message; pings are answered and pongs resolve :meth:`ping` waiters on
+        the way.
+
+        Returns:
+            The message's text.
+
+        Raises:
+            ConnectionClosed: the connection ended (closed, or an error).
+        """
         ws = self._ws
         while True:
             msg = await ws.receive()
@@ -102,10 +125,15 @@ class AiohttpWebSocket:
 
 
 class AiohttpTransport:
-    """A :class:`~o2_core.transport.Transport` over ``aiohttp.ClientSession``.
+    """A :class:`~o2_core.transport.Transport` over ``aiohttp.ClientSession`` (asyncio only).
 
     A session passed in stays the caller's to close; otherwise one is created on first
     use (inside the running loop) and closed by :meth:`aclose`.
+
+    Args:
+        session: an ``aiohttp.ClientSession`` to use (it stays yours).
+        ws_max_size: the largest incoming WebSocket message, in bytes.
+        ws_close_timeout: seconds a WebSocket close handshake may take.
     """
 
     def __init__(
@@ -126,7 +154,20 @@ class AiohttpTransport:
         return self._session
 
     async def request(self, request: Request, timeout: float) -> Response:
-        """Perform one HTTP exchange; the whole exchange is bounded by ``timeout``."""
+        """Perform one HTTP exchange; the whole exchange is bounded by ``timeout``.
+
+        Args:
+            request: the request.
+            timeout: the most seconds the exchange may take.
+
+        Returns:
+            The reply, whatever its status (header names lowercase; repeated headers joined
+            with ``", "``).
+
+        Raises:
+            RequestTimeout: no reply in time.
+            TransportError: any other failure to get a reply.
+        """
         try:
             async with self._get_session().request(
                 request.method,
@@ -150,7 +191,20 @@ class AiohttpTransport:
         return Response(status, body, headers)
 
     async def connect_websocket(self, url: str, timeout: float) -> WebSocketConnection:
-        """Open a WebSocket within ``timeout`` seconds (``autoping=False``: see the class)."""
+        """Open a WebSocket within ``timeout`` seconds (``autoping=False``: see
+        :class:`AiohttpWebSocket`).
+
+        Args:
+            url: the WebSocket URL.
+            timeout: the most seconds the handshake may take.
+
+        Returns:
+            The open connection.
+
+        Raises:
+            RequestTimeout: no handshake in time.
+            TransportError: the connection failed.
+        """
         try:
             ws = await asyncio.wait_for(
                 self._get_session().ws_connect(

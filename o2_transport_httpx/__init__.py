@@ -38,10 +38,14 @@ class HttpxTransport:
     go through it and it stays the caller's to close. Without one, requests go straight
     to an ``httpx.AsyncHTTPTransport`` connection pool owned (and closed by
     :meth:`aclose`) here: the client layer's redirects, cookies and hooks are of no use
-    to this API and cost about 0.1 ms per request. ``ssl_context`` applies to the
-    WebSocket connections and to the pool created here. ``ws_max_size`` caps an
-    incoming WebSocket message (None: no cap); ``ws_close_timeout`` bounds
-    :meth:`AnyioWebSocket.close`.
+    to this API and cost about 0.1 ms per request.
+
+    Args:
+        client: an ``httpx.AsyncClient`` to send requests through (it stays yours).
+        ws_max_size: the largest incoming WebSocket message, in bytes (None: no cap).
+        ws_close_timeout: seconds :meth:`AnyioWebSocket.close` may take.
+        ssl_context: TLS settings for the WebSocket connections and for the pool
+            created here.
     """
 
     def __init__(
@@ -61,7 +65,19 @@ class HttpxTransport:
         self._ssl_context = ssl_context
 
     async def request(self, request: Request, timeout: float) -> Response:
-        """Perform one HTTP exchange; the whole exchange is bounded by ``timeout``."""
+        """Perform one HTTP exchange; the whole exchange is bounded by ``timeout``.
+
+        Args:
+            request: the request.
+            timeout: the most seconds the exchange may take.
+
+        Returns:
+            The reply, whatever its status (header names lowercase).
+
+        Raises:
+            RequestTimeout: no reply in time.
+            TransportError: any other failure to get a reply.
+        """
         try:
             with anyio.fail_after(timeout):
                 if self._pool is not None:
@@ -102,7 +118,19 @@ class HttpxTransport:
         return reply.status_code, body, reply.headers
 
     async def connect_websocket(self, url: str, timeout: float) -> WebSocketConnection:
-        """Open a WebSocket (``ws://`` or ``wss://``) within ``timeout`` seconds."""
+        """Open a WebSocket (``ws://`` or ``wss://``) within ``timeout`` seconds.
+
+        Args:
+            url: the WebSocket URL.
+            timeout: the most seconds the connection and handshake may take.
+
+        Returns:
+            The open connection (an :class:`AnyioWebSocket`).
+
+        Raises:
+            TransportError: an invalid URL or a failed connection or handshake
+                (RequestTimeout when it took too long).
+        """
         return await open_websocket(
             url,
             timeout,

@@ -45,7 +45,22 @@ async def open_websocket(
     close_timeout: float,
     ssl_context: ssl.SSLContext | None = None,
 ) -> AnyioWebSocket:
-    """Connect to ``url`` (ws:// or wss://) and complete the opening handshake in ``timeout``."""
+    """Connect to ``url`` (ws:// or wss://) and complete the opening handshake in ``timeout``.
+
+    Args:
+        url: the WebSocket URL.
+        timeout: the most seconds connecting and the handshake may take.
+        max_size: the largest incoming message, in bytes (None: no cap).
+        close_timeout: seconds :meth:`AnyioWebSocket.close` may take.
+        ssl_context: TLS settings for ``wss://`` (default: the system's).
+
+    Returns:
+        The open connection.
+
+    Raises:
+        TransportError: an invalid URL, or the connection or handshake failed.
+        RequestTimeout: not done within ``timeout``.
+    """
     try:
         uri = parse_uri(url)
     except InvalidURI as exc:
@@ -115,7 +130,15 @@ class AnyioWebSocket:
 
     :meth:`ping` waits for its pong, which only a task blocked in :meth:`receive_text`
     can see: pinging needs a concurrent receiver (``O2Client`` always runs one).
-    Incoming pings are answered while receiving. Binary messages are skipped.
+    Incoming pings are answered while receiving. Binary messages are skipped. Made by
+    :meth:`HttpxTransport.connect_websocket <o2_transport_httpx.HttpxTransport.connect_websocket>`.
+
+    Args:
+        stream: the connected byte stream.
+        protocol: websockets' client protocol, past the handshake.
+        pending: frames that arrived with the handshake reply.
+        url: the URL (for messages).
+        close_timeout: seconds :meth:`close` may take.
     """
 
     def __init__(
@@ -147,11 +170,22 @@ class AnyioWebSocket:
     # --- sending -------------------------------------------------------------------
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame."""
+        """Send one text frame.
+
+        Args:
+            text: the frame.
+
+        Raises:
+            ConnectionClosed: the connection is closed or closing, or the send failed.
+        """
         await self._send(lambda protocol: protocol.send_text(text.encode()))
 
     async def ping(self) -> None:
-        """Send a ping and return when its pong arrives (needs a concurrent receiver)."""
+        """Send a ping and return when its pong arrives (needs a concurrent receiver).
+
+        Raises:
+            ConnectionClosed: the connection ended before the pong.
+        """
         waiter = anyio.Event()
         data = self._pings.add(waiter)
         try:
@@ -196,10 +230,16 @@ class AnyioWebSocket:
     # --- receiving -----------------------------------------------------------------
 
     async def receive_text(self) -> str:
-        """The next text message; raises :class:`ConnectionClosed` when the connection ends.
+        """The next text message.
 
-        Messages that arrived before the end are still delivered first. Fragmented
-        messages are reassembled here (the sans-I/O protocol yields single frames).
+        Messages that arrived before the end are still delivered first. Fragmented messages
+        are reassembled here (the sans-I/O protocol yields single frames).
+
+        Returns:
+            The message's text.
+
+        Raises:
+            ConnectionClosed: the connection ended.
         """
         async with self._read_lock:
             while True:

@@ -38,7 +38,12 @@ __all__ = ["MemoryTransport", "MemoryWebSocket", "embedded_transport", "local_ex
 
 
 class MemoryWebSocket:
-    """One in-memory WebSocket connection to the exchange."""
+    """One in-memory WebSocket connection to the exchange.
+
+    Args:
+        exchange: the exchange.
+        conn: the exchange-side state of the connection (from ``Exchange.ws_connect``).
+    """
 
     def __init__(self, exchange: Exchange, conn: WsConnection) -> None:
         self._exchange = exchange
@@ -63,7 +68,14 @@ class MemoryWebSocket:
             raise ConnectionClosed("the WebSocket connection is closed")
 
     async def send_text(self, text: str) -> None:
-        """Send one text frame to the exchange."""
+        """Send one text frame to the exchange.
+
+        Args:
+            text: the frame.
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
         await anyio.lowlevel.checkpoint()
         self._check_open()
         self._exchange.ws_receive(self._conn, text)
@@ -76,7 +88,15 @@ class MemoryWebSocket:
         return f"the exchange closed the WebSocket connection (code {code}: {reason})"
 
     async def receive_text(self) -> str:
-        """The next frame from the exchange."""
+        """The next frame from the exchange (waits until there is one).
+
+        Returns:
+            The frame's text.
+
+        Raises:
+            ConnectionClosed: closed by us, or by the exchange (the message names its close
+                code, e.g. for a client that left too many frames unread).
+        """
         await anyio.lowlevel.checkpoint()
         while True:
             if self._closed:
@@ -90,7 +110,11 @@ class MemoryWebSocket:
             await event.wait()
 
     async def ping(self) -> None:
-        """A pong is immediate in memory (if the connection is open)."""
+        """A pong is immediate in memory (if the connection is open).
+
+        Raises:
+            ConnectionClosed: the connection is closed.
+        """
         await anyio.lowlevel.checkpoint()
         self._check_open()
 
@@ -103,9 +127,13 @@ class MemoryWebSocket:
 
 
 class MemoryTransport:
-    """A :class:`~o2_core.transport.Transport` that calls an :class:`Exchange` directly.
+    """A :class:`~o2_core.transport.Transport` that calls an :class:`~o2_core.sim.Exchange`
+    directly.
 
-    ``bridge`` (optional) answers the requests under its base path (``/bridge``).
+    Args:
+        exchange: the exchange to answer requests (``exchange`` attribute).
+        bridge: a local Fast Bridge to answer the requests under its base path
+            (``/bridge``); None: none.
     """
 
     def __init__(self, exchange: Exchange, bridge: BridgeSim | None = None) -> None:
@@ -114,7 +142,20 @@ class MemoryTransport:
         self._sockets: list[MemoryWebSocket] = []
 
     async def request(self, request: Request, timeout: float) -> Response:
-        """Answer one request, carrying out ``delay``/``drop`` faults."""
+        """Answer one request, carrying out the exchange's scripted ``delay``/``drop`` faults.
+
+        Args:
+            request: the request.
+            timeout: the most seconds a scripted delay may take.
+
+        Returns:
+            The exchange's reply.
+
+        Raises:
+            RequestTimeout: a scripted delay of ``timeout`` or more (raised after
+                ``timeout``).
+            TransportError: a scripted dropped connection.
+        """
         await anyio.lowlevel.checkpoint()
         bridge = self.bridge
         if bridge is not None and bridge.handles(request.url):
@@ -134,7 +175,18 @@ class MemoryTransport:
         return outcome.response
 
     async def connect_websocket(self, url: str, timeout: float) -> MemoryWebSocket:
-        """Open an in-memory WebSocket (the URL's path must be ``/v1/ws``)."""
+        """Open an in-memory WebSocket (the URL's path must be ``/v1/ws``).
+
+        Args:
+            url: the WebSocket URL (only its path is read).
+            timeout: unused (connecting is immediate).
+
+        Returns:
+            The open connection.
+
+        Raises:
+            TransportError: another path, or a scripted refusal of the exchange.
+        """
         await anyio.lowlevel.checkpoint()
         path = urlsplit(url).path.rstrip("/")
         if path != "/v1/ws":
@@ -167,7 +219,18 @@ def local_exchange(
     False, to a local Fast Bridge under ``/bridge`` on the same clock and seed:
     ``transport.bridge``).
 
-    ``options`` are passed to :func:`default_config` when no ``config`` is given.
+    Args:
+        seed: the seed of the exchange's ids and keys (see
+            :func:`~o2_core.sim.default_config`).
+        clock: unix time in seconds (inject one to control expiry and faucet cooldowns).
+        config: the exchange's configuration (default: ``default_config(seed, **options)``).
+        bridge: also wire a local Fast Bridge under ``/bridge``.
+        **options: passed to :func:`~o2_core.sim.default_config` when no ``config`` is
+            given.
+
+    Returns:
+        ``(exchange, transport)``: pass the transport to ``O2Client(network=Network.LOCAL,
+        transport=...)`` and keep the exchange to inspect it or script faults.
     """
     exchange = Exchange(config or default_config(seed, **options), clock=clock)
     local_bridge = None
@@ -182,5 +245,9 @@ def local_exchange(
 
 
 def embedded_transport() -> MemoryTransport:
-    """A transport to a fresh embedded exchange: the default of ``Network.LOCAL``."""
+    """A transport to a fresh embedded exchange: the default of ``Network.LOCAL``.
+
+    Returns:
+        The transport; each call makes a new exchange.
+    """
     return local_exchange()[1]

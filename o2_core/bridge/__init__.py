@@ -8,7 +8,7 @@ SDK's transports, plus the sans-I/O pieces they are made of:
 - :mod:`.inspection`: offline parsing of proofs and unsigned transactions (pure);
 - :mod:`.encoding`: the inverse encoders (used by the local bridge and the tests);
 - :mod:`.client`: :class:`FastBridgeClient` (anyio);
-- :mod:`.errors`: where the bridge's errors sit in :mod:`o2_core.errors`.
+- :mod:`o2_core.bridge.errors`: where the bridge's errors sit in :mod:`o2_core.errors`.
 """
 
 from .client import FAST_BRIDGE_MAINNET_URL, FAST_BRIDGE_TESTNET_URL, FastBridgeClient

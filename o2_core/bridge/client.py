@@ -126,11 +126,36 @@ class FastBridgeClient:
         return p.parse_reply(response, kind)
 
     async def get_info(self) -> m.InfoResponse:
-        """``GET /v1/info``: environment, proof lifetime, Fuel contracts, EVM chains."""
+        """``GET /v1/info``: environment, proof lifetime, Fuel contracts, EVM chains.
+
+        Returns:
+            The bridge's description.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         return await self._call(p.get_info(self._base_url), m.InfoResponse)
 
     async def get_assets(self, chain_id: int | None = None) -> m.AssetsResponse:
-        """``GET /v1/assets``, optionally only the routes of one EVM chain."""
+        """``GET /v1/assets``, optionally only the routes of one EVM chain.
+
+        Args:
+            chain_id: an EVM chain id, or None for every chain.
+
+        Returns:
+            The routes.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         return await self._call(p.get_assets(self._base_url, chain_id), m.AssetsResponse)
 
     async def get_deposit_info(
@@ -141,7 +166,20 @@ class FastBridgeClient:
     ) -> m.DepositInfoResponse:
         """``GET /v1/deposit/info``: route, pause, caps, allowance and permit support.
 
-        ``amount`` (Fuel base units) asks whether that deposit is eligible.
+        Args:
+            source_chain_id: the EVM chain the deposit comes from.
+            asset_id: the Fuel asset id (None: every route of the chain).
+            amount: Fuel base units: asks whether a deposit of that amount is eligible.
+
+        Returns:
+            The deposit routes and limits.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
         """
         request = p.get_deposit_info(self._base_url, source_chain_id, asset_id, amount)
         return await self._call(request, m.DepositInfoResponse)
@@ -150,19 +188,65 @@ class FastBridgeClient:
         """``POST /v1/deposit/prepare``: the unsigned EIP-1559 transaction and its proof.
 
         Inspect it with :func:`~o2_core.bridge.parse_evm_unsigned_transaction` before signing.
+
+        Args:
+            request: the deposit: EVM sender, Fuel recipient, asset, amount (Fuel units).
+
+        Returns:
+            The unsigned transaction and its preparation proof.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
         """
         built = p.prepare_deposit(self._base_url, request)
         return await self._call(built, m.DepositPrepareResponse)
 
     async def submit_deposit(self, request: m.SubmitRequest) -> m.DepositSubmitResponse:
-        """``POST /v1/deposit/submit`` with the 65-byte ``r || s || v`` signature."""
+        """``POST /v1/deposit/submit`` with the 65-byte ``r || s || v`` signature.
+
+        A :class:`~o2_core.bridge.BridgeTimeout` or
+        :class:`~o2_core.bridge.BridgeTransportError` does not mean it was refused: read the
+        status before submitting again.
+
+        Args:
+            request: the preparation proof, the unsigned transaction and its signature.
+
+        Returns:
+            The submission's answer.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         built = p.submit_deposit(self._base_url, request)
         return await self._call(built, m.DepositSubmitResponse)
 
     async def get_deposit_status(
         self, source_chain_id: int, evm_tx_hash: str
     ) -> m.DepositStatusResponse:
-        """``GET /v1/deposit/status``; an unknown hash raises a 404 ``BridgeApiError``."""
+        """``GET /v1/deposit/status``; an unknown hash raises a 404 ``BridgeApiError``.
+
+        Args:
+            source_chain_id: the EVM chain of the deposit.
+            evm_tx_hash: its transaction hash.
+
+        Returns:
+            The deposit's status.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         request = p.get_deposit_status(self._base_url, source_chain_id, evm_tx_hash)
         return await self._call(request, m.DepositStatusResponse)
 
@@ -172,14 +256,45 @@ class FastBridgeClient:
         asset_id: str | None = None,
         amount: int | str | None = None,
     ) -> m.WithdrawInfoResponse:
-        """``GET /v1/withdraw/info``: route, contracts, fees and rate limits."""
+        """``GET /v1/withdraw/info``: route, contracts, fees and rate limits.
+
+        Args:
+            destination_chain_id: the EVM chain to withdraw to.
+            asset_id: the Fuel asset id (None: every route of the chain).
+            amount: Fuel base units: asks whether a withdrawal of that amount is eligible.
+
+        Returns:
+            The withdrawal routes and limits.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         request = p.get_withdraw_info(self._base_url, destination_chain_id, asset_id, amount)
         return await self._call(request, m.WithdrawInfoResponse)
 
     async def get_withdraw_fee(
         self, destination_chain_id: int, asset_id: str
     ) -> m.WithdrawFeeResponse:
-        """``GET /v1/withdraw/fee``: the current fee quote in Fuel base units."""
+        """``GET /v1/withdraw/fee``: the current fee quote in Fuel base units.
+
+        Args:
+            destination_chain_id: the EVM chain to withdraw to.
+            asset_id: the Fuel asset id.
+
+        Returns:
+            The fee quote.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         request = p.get_withdraw_fee(self._base_url, destination_chain_id, asset_id)
         return await self._call(request, m.WithdrawFeeResponse)
 
@@ -190,17 +305,62 @@ class FastBridgeClient:
 
         Inspect it with :func:`~o2_core.bridge.parse_fuel_unsigned_transaction` (with a
         trusted chain id and ``maxInputs``) and sign its ``transaction_id``.
+
+        Args:
+            request: the withdrawal: Fuel sender, EVM recipient, asset, amount (Fuel units).
+
+        Returns:
+            The unsigned transaction, its id and its preparation proof.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
         """
         built = p.prepare_withdraw(self._base_url, request)
         return await self._call(built, m.WithdrawPrepareResponse)
 
     async def submit_withdraw(self, request: m.SubmitRequest) -> m.WithdrawSubmitResponse:
-        """``POST /v1/withdraw/submit`` with the 64-byte Fuel compact signature."""
+        """``POST /v1/withdraw/submit`` with the 64-byte Fuel compact signature.
+
+        A :class:`~o2_core.bridge.BridgeTimeout` or
+        :class:`~o2_core.bridge.BridgeTransportError` does not mean it was refused: read the
+        status before submitting again.
+
+        Args:
+            request: the preparation proof, the unsigned transaction and its signature.
+
+        Returns:
+            The submission's answer.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         built = p.submit_withdraw(self._base_url, request)
         return await self._call(built, m.WithdrawSubmitResponse)
 
     async def get_withdraw_status(self, fuel_tx_id: str) -> m.WithdrawStatusResponse:
-        """``GET /v1/withdraw/status``; an unknown id raises a 404 ``BridgeApiError``."""
+        """``GET /v1/withdraw/status``; an unknown id raises a 404 ``BridgeApiError``.
+
+        Args:
+            fuel_tx_id: the Fuel transaction id.
+
+        Returns:
+            The withdrawal's status.
+
+        Raises:
+            InvalidInput: a malformed argument (nothing is sent).
+            BridgeApiError: the bridge answered with an error (BridgeInvalidResponse: a reply
+                that cannot be used).
+            BridgeTimeout: no reply within ``timeout_seconds``.
+            BridgeTransportError: no reply at all.
+        """
         request = p.get_withdraw_status(self._base_url, fuel_tx_id)
         return await self._call(request, m.WithdrawStatusResponse)
 

@@ -83,6 +83,12 @@ def parse_preparation_proof(proof: str) -> PreparationProofClaims:
     The claims must be exactly ``{version: 1, keyId, expiresAt, signer}``. The MAC is
     NOT verified: only the bridge can authenticate a proof and bind it to a transaction.
 
+    Args:
+        proof: the preparation proof, as the bridge sent it.
+
+    Returns:
+        The (unauthenticated) claims.
+
     Raises:
         BridgeInspectionError: not of that form.
     """
@@ -115,7 +121,7 @@ def parse_preparation_proof(proof: str) -> PreparationProofClaims:
 
 # --- EVM deposits --------------------------------------------------------------------
 
-#: The Messenger's deposit methods: name -> (ABI signature, number of 32-byte arguments).
+#: The Messenger's deposit methods, ``name -> (ABI signature, number of 32-byte args)``.
 EVM_METHODS: dict[str, tuple[str, int]] = {
     "deposit": ("deposit(bytes32,address,uint256,bool)", 4),
     "depositWithPermit": (
@@ -128,14 +134,22 @@ EVM_METHODS: dict[str, tuple[str, int]] = {
 EVM_SELECTORS: dict[bytes, str] = {
     keccak256(signature.encode())[:4]: name for name, (signature, _) in EVM_METHODS.items()
 }
-#: Deepest RLP nesting looked at (a deposit needs 2: the fields and the access list).
+#: Deepest RLP nesting looked at (a deposit needs 2, the fields and the access list).
 MAX_RLP_DEPTH = 4
 
 RlpItem = bytes | list["RlpItem"]
+"""An RLP item, which is a byte string or a list of items."""
 
 
 def rlp_decode(raw: bytes, max_depth: int = MAX_RLP_DEPTH) -> RlpItem:
     """The one canonical RLP item that ``raw`` is (no trailing bytes).
+
+    Args:
+        raw: the encoded bytes.
+        max_depth: the deepest list nesting accepted.
+
+    Returns:
+        The item: bytes, or a list of items.
 
     Raises:
         BridgeInspectionError: truncated, trailing, non-canonical or too deeply nested.
@@ -235,6 +249,12 @@ def parse_evm_unsigned_transaction(unsigned_transaction: str) -> EvmDepositInspe
     gasLimit, to, value, data, []])`` with canonical RLP, a 20-byte ``to``, an empty
     access list, and calldata of ``deposit``, ``depositWithPermit`` or ``depositETH``.
 
+    Args:
+        unsigned_transaction: ``0x`` + the transaction's bytes, as the bridge sent it.
+
+    Returns:
+        The deposit, field by field, to check before signing.
+
     Raises:
         BridgeInspectionError: anything else.
     """
@@ -309,11 +329,11 @@ def parse_evm_unsigned_transaction(unsigned_transaction: str) -> EvmDepositInspe
 FUEL_WITHDRAW_METHOD = b"withdraw_via_fast_bridge_with_fee"
 #: Policy names, by bit of the policy mask.
 FUEL_POLICIES = ("tip", "witnessLimit", "maturity", "maxFee", "expiration", "owner")
-#: Bytes before a Script transaction's script: type, gas limit, receipts root, six counts.
+#: Bytes before a Script transaction's script (type, gas limit, receipts root, six counts).
 FUEL_SCRIPT_HEADER = 96
 #: The single-CALL script is six 4-byte instructions.
 FUEL_SCRIPT_SIZE = 24
-#: Script data before the method name: amount, asset id, contract id, two pointers.
+#: Script data before the method name (amount, asset id, contract id, two pointers).
 FUEL_CALL_HEADER = 88
 #: Largest immediate of a ``MOVI`` (18 bits).
 MAX_IMM18 = 0x3FFFF
@@ -329,6 +349,12 @@ def fuel_script_data_offset(max_inputs: int) -> int:
 
     The VM puts the tx id (32), the base asset id (32), ``max_inputs`` balance slots of
     40 bytes and the tx length (8) before the transaction.
+
+    Args:
+        max_inputs: the chain's consensus ``maxInputs``.
+
+    Returns:
+        The address.
     """
     return 72 + 40 * max_inputs + FUEL_SCRIPT_HEADER + FUEL_SCRIPT_SIZE
 
@@ -338,6 +364,12 @@ def fuel_call_script(data_offset: int) -> bytes:
 
     ``MOVI $r16, contract_id``; ``MOVI $r17, amount``; ``LW $r17, $r17, 0``;
     ``MOVI $r18, asset_id``; ``CALL $r16 $r17 $r18 $cgas``; ``RET $one``.
+
+    Args:
+        data_offset: the script data's VM address (:func:`fuel_script_data_offset`).
+
+    Returns:
+        The 24-byte script.
     """
     words = (
         0x72400000 | (data_offset + 40),

@@ -46,6 +46,12 @@ _PROOF = re.compile(r"[\x21-\x7e]+\Z")
 def bridge_base_url(url: str) -> str:
     """The bridge root URL without its trailing ``/``, checked.
 
+    Args:
+        url: the bridge's root URL.
+
+    Returns:
+        The URL, its trailing ``/`` removed.
+
     Raises:
         InvalidInput: not an ``http(s)`` URL with a host, or it has a query, a fragment,
             credentials, a bad port, whitespace or control characters.
@@ -80,21 +86,54 @@ def _safe_url(url: str) -> str:
 
 
 def check_chain_id(value: object, what: str) -> int:
-    """An EVM chain id: an int in 1..2**64-1 (not a bool)."""
+    """An EVM chain id: an int in 1..2**64-1 (not a bool).
+
+    Args:
+        value: the value to check.
+        what: its name, for the error message.
+
+    Returns:
+        The chain id.
+
+    Raises:
+        InvalidInput: anything else.
+    """
     if type(value) is not int or not 0 < value <= U64_MAX:
         raise InvalidInput(f"{what} must be an integer in 1..2**64-1, got {value!r}")
     return value
 
 
 def check_b256(value: object, what: str) -> str:
-    """A 32-byte hex id (``0x`` + 64 hex digits), as given."""
+    """A 32-byte hex id (``0x`` + 64 hex digits), as given.
+
+    Args:
+        value: the value to check.
+        what: its name, for the error message.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        InvalidInput: anything else.
+    """
     if not isinstance(value, str) or not _B256.match(value):
         raise InvalidInput(f"{what} must be 0x + 64 hex digits, got {value!r}")
     return value
 
 
 def check_evm_address(value: object, what: str) -> str:
-    """A 20-byte EVM address; a mixed-case one must carry a valid EIP-55 checksum."""
+    """A 20-byte EVM address; a mixed-case one must carry a valid EIP-55 checksum.
+
+    Args:
+        value: the value to check.
+        what: its name, for the error message.
+
+    Returns:
+        The address, unchanged.
+
+    Raises:
+        InvalidInput: not ``0x`` + 40 hex digits, or a wrong checksum.
+    """
     if not isinstance(value, str) or not _EVM.match(value):
         raise InvalidInput(f"{what} must be an EVM address (0x + 40 hex digits), got {value!r}")
     digits = value[2:]
@@ -104,7 +143,14 @@ def check_evm_address(value: object, what: str) -> str:
 
 
 def eip55(address: str) -> str:
-    """The EIP-55 checksummed form of a 20-byte hex address."""
+    """The EIP-55 checksummed form of a 20-byte hex address.
+
+    Args:
+        address: ``0x`` + 40 hex digits, any case.
+
+    Returns:
+        The address with its checksum casing.
+    """
     digits = address[2:].lower()
     hashed = keccak256(digits.encode()).hex()
     pairs = zip(digits, hashed[:40], strict=True)
@@ -112,7 +158,18 @@ def eip55(address: str) -> str:
 
 
 def check_amount(value: object, what: str = "amount") -> str:
-    """A positive u64 amount in Fuel base units, as its decimal string."""
+    """A positive u64 amount in Fuel base units, as its decimal string.
+
+    Args:
+        value: an int or a decimal string.
+        what: its name, for the error message.
+
+    Returns:
+        The amount as a decimal string.
+
+    Raises:
+        InvalidInput: not an integer in 1..2**64-1.
+    """
     amount = m.decimal_int(value, what)
     if not 0 < amount <= U64_MAX:
         raise InvalidInput(f"{what} must be in 1..2**64-1 Fuel base units, got {value!r}")
@@ -120,7 +177,20 @@ def check_amount(value: object, what: str = "amount") -> str:
 
 
 def check_hex(value: object, what: str, size: int | None = None, limit: int = MAX_TX_HEX) -> str:
-    """``0x`` + an even, non-zero number of hex digits (``size`` bytes when given)."""
+    """``0x`` + an even, non-zero number of hex digits (``size`` bytes when given).
+
+    Args:
+        value: the value to check.
+        what: its name, for the error message.
+        size: the exact number of bytes required (None: any).
+        limit: the most hex digits accepted.
+
+    Returns:
+        The hex string, unchanged.
+
+    Raises:
+        InvalidInput: anything else.
+    """
     if (
         not isinstance(value, str)
         or len(value) > limit + 2
@@ -160,12 +230,30 @@ def _post(base: str, path: str, payload: dict[str, Any]) -> Request:
 
 
 def get_info(base: str) -> Request:
-    """``GET /v1/info``."""
+    """``GET /v1/info``.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+
+    Returns:
+        The request.
+    """
     return _get(base, "/v1/info")
 
 
 def get_assets(base: str, chain_id: int | None = None) -> Request:
-    """``GET /v1/assets``, optionally only the routes of one EVM chain."""
+    """``GET /v1/assets``, optionally only the routes of one EVM chain.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        chain_id: an EVM chain id, or None for every chain.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     if chain_id is not None:
         check_chain_id(chain_id, "chain_id")
     return _get(base, "/v1/assets", {"chainId": chain_id})
@@ -177,7 +265,20 @@ def get_deposit_info(
     asset_id: str | None = None,
     amount: int | str | None = None,
 ) -> Request:
-    """``GET /v1/deposit/info``; ``amount`` (Fuel base units) asks for an eligibility check."""
+    """``GET /v1/deposit/info``.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        source_chain_id: the EVM chain the deposit comes from.
+        asset_id: the Fuel asset id (None: every route of the chain).
+        amount: Fuel base units: asks whether a deposit of that amount is eligible.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     check_chain_id(source_chain_id, "source_chain_id")
     if asset_id is not None:
         check_b256(asset_id, "asset_id")
@@ -205,7 +306,18 @@ def _permit(permit: m.DepositPermit) -> dict[str, Any]:
 
 
 def prepare_deposit(base: str, request: m.DepositPrepareRequest) -> Request:
-    """``POST /v1/deposit/prepare``: an EVM sender, a Fuel recipient, a Fuel-unit amount."""
+    """``POST /v1/deposit/prepare``: an EVM sender, a Fuel recipient, a Fuel-unit amount.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        request: the deposit to prepare (its permit, if any, is checked too).
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     _check_model(request, m.DepositPrepareRequest, "request")
     if request.to_type not in ("address", "contract"):
         raise InvalidInput(f"to_type must be 'address' or 'contract', got {request.to_type!r}")
@@ -233,12 +345,35 @@ def _submit(base: str, path: str, request: m.SubmitRequest, signature_size: int)
 
 
 def submit_deposit(base: str, request: m.SubmitRequest) -> Request:
-    """``POST /v1/deposit/submit`` with a 65-byte EVM signature ``r || s || v``."""
+    """``POST /v1/deposit/submit`` with a 65-byte EVM signature ``r || s || v``.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        request: the preparation proof, the unsigned transaction and its signature.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     return _submit(base, "/v1/deposit/submit", request, 65)
 
 
 def get_deposit_status(base: str, source_chain_id: int, evm_tx_hash: str) -> Request:
-    """``GET /v1/deposit/status`` of a submitted deposit."""
+    """``GET /v1/deposit/status`` of a submitted deposit.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        source_chain_id: the EVM chain of the deposit.
+        evm_tx_hash: its transaction hash.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     params = {
         "sourceChainId": check_chain_id(source_chain_id, "source_chain_id"),
         "evmTxHash": check_b256(evm_tx_hash, "evm_tx_hash"),
@@ -252,7 +387,20 @@ def get_withdraw_info(
     asset_id: str | None = None,
     amount: int | str | None = None,
 ) -> Request:
-    """``GET /v1/withdraw/info``; ``amount`` (Fuel base units) asks for an eligibility check."""
+    """``GET /v1/withdraw/info``.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        destination_chain_id: the EVM chain to withdraw to.
+        asset_id: the Fuel asset id (None: every route of the chain).
+        amount: Fuel base units: asks whether a withdrawal of that amount is eligible.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     check_chain_id(destination_chain_id, "destination_chain_id")
     if asset_id is not None:
         check_b256(asset_id, "asset_id")
@@ -265,7 +413,19 @@ def get_withdraw_info(
 
 
 def get_withdraw_fee(base: str, destination_chain_id: int, asset_id: str) -> Request:
-    """``GET /v1/withdraw/fee``."""
+    """``GET /v1/withdraw/fee``.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        destination_chain_id: the EVM chain to withdraw to.
+        asset_id: the Fuel asset id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     params = {
         "destinationChainId": check_chain_id(destination_chain_id, "destination_chain_id"),
         "assetId": check_b256(asset_id, "asset_id"),
@@ -274,7 +434,18 @@ def get_withdraw_fee(base: str, destination_chain_id: int, asset_id: str) -> Req
 
 
 def prepare_withdraw(base: str, request: m.WithdrawPrepareRequest) -> Request:
-    """``POST /v1/withdraw/prepare``: a Fuel sender, an EVM recipient, a Fuel-unit amount."""
+    """``POST /v1/withdraw/prepare``: a Fuel sender, an EVM recipient, a Fuel-unit amount.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        request: the withdrawal to prepare.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     _check_model(request, m.WithdrawPrepareRequest, "request")
     payload = {
         "destinationChainId": check_chain_id(request.destination_chain_id, "destination_chain_id"),
@@ -287,12 +458,34 @@ def prepare_withdraw(base: str, request: m.WithdrawPrepareRequest) -> Request:
 
 
 def submit_withdraw(base: str, request: m.SubmitRequest) -> Request:
-    """``POST /v1/withdraw/submit`` with a 64-byte Fuel compact signature."""
+    """``POST /v1/withdraw/submit`` with a 64-byte Fuel compact signature.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        request: the preparation proof, the unsigned transaction and its signature.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     return _submit(base, "/v1/withdraw/submit", request, 64)
 
 
 def get_withdraw_status(base: str, fuel_tx_id: str) -> Request:
-    """``GET /v1/withdraw/status`` of a submitted withdrawal."""
+    """``GET /v1/withdraw/status`` of a submitted withdrawal.
+
+    Args:
+        base: the bridge root URL (checked by :func:`bridge_base_url`).
+        fuel_tx_id: the Fuel transaction id.
+
+    Returns:
+        The request.
+
+    Raises:
+        InvalidInput: an argument out of range or malformed (nothing is sent).
+    """
     return _get(base, "/v1/withdraw/status", {"fuelTxId": check_b256(fuel_tx_id, "fuel_tx_id")})
 
 
@@ -309,7 +502,16 @@ def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
 
 
 def error_of(response: Response) -> BridgeApiError | None:
-    """The error a reply stands for, or None for a 2xx JSON reply. Never raises."""
+    """The error a reply stands for. Never raises.
+
+    Args:
+        response: the bridge's reply.
+
+    Returns:
+        None for a 2xx JSON reply; a :class:`~o2_core.bridge.BridgeInvalidResponse` for a
+        reply that is not JSON; else a :class:`~o2_core.bridge.BridgeApiError` with the
+        body's code and message (``HTTP_ERROR`` when it has none).
+    """
     status = response.status
     try:
         payload = msgspec.json.decode(response.body)
@@ -331,6 +533,13 @@ def error_of(response: Response) -> BridgeApiError | None:
 
 def parse_reply(response: Response, kind: type[T]) -> T:
     """The ``kind`` model of a 2xx reply, or the error the reply stands for.
+
+    Args:
+        response: the bridge's reply.
+        kind: the model of a success body.
+
+    Returns:
+        The decoded model.
 
     Raises:
         BridgeApiError: an error reply (``bridge_code`` from the body, else ``HTTP_ERROR``).

@@ -39,7 +39,15 @@ T = TypeVar("T")
 
 
 def decoder_of(kind: type[T]) -> Decoder[T]:
-    """A body decoder into ``kind``."""
+    """A body decoder into ``kind``.
+
+    Args:
+        kind: the msgspec type to decode into.
+
+    Returns:
+        A function from JSON body bytes to a ``kind`` (a ProtocolError when the body
+        does not fit).
+    """
     return lambda body: decode(body, kind)
 
 
@@ -204,8 +212,11 @@ class ClientBase:
     def set_session(self, session: SessionInfo) -> None:
         """Make ``session`` the active session (e.g. one restored from storage).
 
+        Args:
+            session: the session trading calls use from now on.
+
         Raises:
-            InvalidInput: not a :class:`~o2_core.models.SessionInfo`.
+            InvalidInput: not a :class:`~o2_core.session.SessionInfo`.
         """
         if not isinstance(session, SessionInfo):
             raise InvalidInput("set_session needs a SessionInfo")

@@ -83,18 +83,24 @@ class OwnerMixin(ClientBase):
 
         Args:
             owner: the account owner (a wallet or an external signer).
-            markets: the markets the session may trade on.
-            expiry_days: the session's lifetime.
+            markets: the markets the session may trade on (one name is accepted too).
+            expiry_days: the session's lifetime, in days (above 0, at most 3650).
             nonce_strategy: ``"sequential"`` (one account nonce, submissions in order) or
                 ``"parallel"`` (nonces from a lane's sliding window: concurrent
                 submissions do not wait for each other; the account must support it —
                 see :meth:`ensure_parallel_session`).
             nonce_session_id: the parallel lane, 0..4 (distinct lanes for clients that
-                share one account).
+                share one account); ignored for ``"sequential"``.
+
+        Returns:
+            The session: its key, account, markets and expiry. A parallel session also holds
+            its lane's nonce issuer (``nonce_manager``), already read from the exchange.
 
         Raises:
             InvalidInput: a bad strategy, lane, market or expiry — before anything is
                 signed (registering a session consumes the nonce and ends the old one).
+            MarketNotFound: one of ``markets`` does not exist.
+            AccountNotFound: the owner has no trading account (call :meth:`setup_account`).
         """
         lane = _lane(nonce_strategy, nonce_session_id)
         if isinstance(markets, (str, Market)):
@@ -182,16 +188,30 @@ class OwnerMixin(ClientBase):
         *,
         nonce: int | ParallelNonce | None = None,
     ) -> WithdrawResponse:
-        """Withdraw ``amount`` (human units, exact) of ``asset`` to ``to`` (default: owner).
+        """Withdraw ``amount`` of ``asset`` from the owner's trading account.
 
         Without ``nonce``: on the parallel track when the active session belongs to this
         owner and is parallel, else on the sequential track. An explicit ``int`` is an
-        exact sequential nonce, an explicit :class:`ParallelNonce` an exact parallel one:
-        sent once as given, never retried under another nonce.
+        exact sequential nonce, an explicit :class:`~o2_core.parallel_nonce.ParallelNonce`
+        an exact parallel one: sent once as given, never retried under another nonce.
+
+        Args:
+            owner: the account owner (a wallet or an external signer); it signs.
+            asset: the asset's symbol (``"fUSDC"``) or asset id.
+            amount: how much, in human units (str, int, Decimal or a float via its repr),
+                scaled exactly by the asset's decimals.
+            to: where to: an ``Identity``, or an address (default: the owner's address).
+            nonce: an exact nonce to sign with (see above); None to draw one.
+
+        Returns:
+            The withdrawal's transaction id.
 
         Raises:
             InvalidInput: an unknown asset, an amount with more decimals than the asset
-                has, or not above zero — before anything is signed.
+                has, not above zero, or a ``nonce`` of another type — before anything is
+                signed.
+            AccountNotFound: the owner has no trading account.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
         """
         if isinstance(nonce, ParallelNonce):
             return await self.withdraw_parallel(owner, asset, amount, to, nonce=nonce)
@@ -212,7 +232,27 @@ class OwnerMixin(ClientBase):
         *,
         nonce: int | None = None,
     ) -> WithdrawResponse:
-        """Withdraw on the sequential track, personal-signed by the owner."""
+        """Withdraw on the sequential track: the owner personal-signs at the account's nonce.
+
+        Args:
+            owner: the account owner (a wallet or an external signer); it signs.
+            asset: the asset's symbol (``"fUSDC"``) or asset id.
+            amount: how much, in human units (str, int, Decimal or a float via its repr),
+                scaled exactly by the asset's decimals.
+            to: where to: an ``Identity``, or an address (default: the owner's address).
+            nonce: sign at exactly this sequential nonce and send once (the client re-reads
+                the account's nonce before its next signature); None: the next one, in
+                turn with the account's other submissions.
+
+        Returns:
+            The withdrawal's transaction id.
+
+        Raises:
+            InvalidInput: an unknown asset, or an amount that is not positive or has more
+                decimals than the asset — before anything is signed.
+            AccountNotFound: the owner has no trading account.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+        """
         w = await self._withdrawal(owner, asset, amount, to)
         base = self._config.api_base
 
@@ -239,10 +279,30 @@ class OwnerMixin(ClientBase):
         nonce: ParallelNonce | None = None,
     ) -> WithdrawResponse:
         """Withdraw on the parallel track: the owner signs typed data (SRC-16 for a Fuel
-        owner, EIP-712 for an EVM owner) with ``sign_digest``.
+        owner, EIP-712 for an EVM owner) with ``sign_digest``, at a parallel nonce.
+
+        Without ``nonce`` the nonce comes from the active parallel session's lane (the same
+        issuer its actions use) and is healed like theirs: "out of window" or "expired"
+        resyncs and tries once more; "already used" resyncs and raises.
+
+        Args:
+            owner: the account owner (a wallet or an external signer); it signs.
+            asset: the asset's symbol (``"fUSDC"``) or asset id.
+            amount: how much, in human units (str, int, Decimal or a float via its repr),
+                scaled exactly by the asset's decimals.
+            to: where to: an ``Identity``, or an address (default: the owner's address).
+            nonce: an exact parallel nonce, sent once as given; None: draw one from the
+                active parallel session of this owner.
+
+        Returns:
+            The withdrawal's transaction id.
 
         Raises:
             O2Error: no ``nonce`` given and no active parallel session of this owner.
+            InvalidInput: an unknown asset, or an amount that is not positive or has more
+                decimals than the asset — before anything is signed.
+            AccountNotFound: the owner has no trading account.
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
         """
         manager = None if nonce is not None else self._lane_of(owner)
         if nonce is None and manager is None:
@@ -295,13 +355,18 @@ class OwnerMixin(ClientBase):
         """Point the account's proxy at the current implementation (PROTOCOL_V05 §3).
 
         Signed by the owner at the sequential nonce. With ``wait``, polls the account
-        until the upgrade has landed.
+        (every 3 s, up to 40 times) until its nonce shows that the upgrade landed.
+
+        Args:
+            owner: the account owner.
+            wait: wait until the upgrade has landed.
 
         Returns:
             The upgrade's transaction id, or None when the account is already current
             ("No upgrade available").
 
         Raises:
+            AccountNotFound: the owner has no trading account.
             O2Error: with ``wait``, the upgrade did not land in time.
         """
         tid = self._account_id(await self._owned_account(owner))
@@ -333,11 +398,19 @@ class OwnerMixin(ClientBase):
         return tx_id
 
     async def probe_parallel_support(self, session: SessionInfo, market: str | Market) -> bool:
-        """True unless the account's parallel entry points revert with the dispatcher's
-        selector mismatch (an account still on a pre-parallel implementation).
+        """Whether the account's parallel entry points work.
 
         Submits one SettleBalance (a no-op when there is nothing to settle) on the
-        session's parallel track. Any other failure is logged and counts as support.
+        session's parallel track. Only a revert with the dispatcher's selector mismatch (an
+        account still on a pre-parallel implementation) means no; any other failure is
+        logged and counts as support.
+
+        Args:
+            session: a session created with ``nonce_strategy="parallel"``.
+            market: one of the session's markets, to settle on.
+
+        Returns:
+            False when the account needs :meth:`upgrade_account`, else True.
 
         Raises:
             InvalidInput: ``session`` is not a parallel session.
@@ -366,7 +439,18 @@ class OwnerMixin(ClientBase):
         nonce_session_id: int = 0,
         auto_upgrade: bool = True,
     ) -> SessionInfo:
-        """A parallel session that is known to work: probe, upgrade the account if needed.
+        """A parallel session that is known to work: create it, probe it, and upgrade the
+        account (then create and probe again) if the probe says it is needed.
+
+        Args:
+            owner: the account owner.
+            markets: the markets the session may trade on (the first one is probed).
+            expiry_days: the session's lifetime, in days.
+            nonce_session_id: the parallel lane, 0..4.
+            auto_upgrade: upgrade the account when the probe fails.
+
+        Returns:
+            The working parallel session (the active one).
 
         Raises:
             InvalidInput: no markets.

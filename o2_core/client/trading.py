@@ -35,7 +35,17 @@ class TradingMixin(ClientBase):
     """Orders and batches on the active (or a given) session."""
 
     def actions_for(self, market: str | Market) -> MarketActionsBuilder:
-        """A fluent builder of actions on one market, for :meth:`batch_actions`."""
+        """A fluent builder of actions on one market, for :meth:`batch_actions`.
+
+        Nothing is checked until the built group is submitted.
+
+        Args:
+            market: a pair, market id, contract id or ``Market``.
+
+        Returns:
+            An empty builder: chain ``create_order``, ``cancel_order`` and
+            ``settle_balance``, then ``build()``.
+        """
         return MarketActionsBuilder(market)
 
     async def create_order(
@@ -63,11 +73,17 @@ class TradingMixin(ClientBase):
             collect_orders: return the created order in ``orders``.
             session: the session to use (default: the active one).
 
+        Returns:
+            The transaction id and, with ``collect_orders``, the created order.
+
         Raises:
-            InvalidInput, OrderRuleError: bad input, before anything is signed.
+            InvalidInput: bad input (OrderRuleError: a market rule), before anything is
+                signed; also a market the session may not trade.
+            MarketNotFound: no such market.
             SessionExpired: the session has expired.
             OnChainRevert: the batch reverted (the nonce is consumed all the same).
             UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+            O2Error: no ``session`` given and no active session.
         """
         session = self._require_session(session)
         directory = await self._markets()
@@ -84,7 +100,24 @@ class TradingMixin(ClientBase):
         market_id: str | None = None,
         session: SessionInfo | None = None,
     ) -> ActionsResponse:
-        """Cancel one order; name its market by ``market`` or ``market_id``."""
+        """Cancel one order of the session's account.
+
+        Args:
+            order_id: the order to cancel.
+            market: its market (a pair, market id, contract id or ``Market``).
+            market_id: its market id, when ``market`` is not given.
+            session: the session to use (default: the active one).
+
+        Returns:
+            The transaction id.
+
+        Raises:
+            InvalidInput: neither ``market`` nor ``market_id`` given, a malformed order id,
+                or a market the session may not trade.
+            OnChainRevert: the cancel reverted (e.g. the order is no longer open).
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+            O2Error: no ``session`` given and no active session.
+        """
         session = self._require_session(session)
         if market is None and market_id is None:
             raise InvalidInput("cancel_order needs market or market_id")
@@ -96,7 +129,22 @@ class TradingMixin(ClientBase):
     async def cancel_all_orders(
         self, market: str | Market, session: SessionInfo | None = None
     ) -> list[ActionsResponse]:
-        """Cancel every open order (up to 200) of the session's account, 5 per batch."""
+        """Cancel every open order of the session's account on a market (up to 200), five per
+        batch, one batch after the other.
+
+        Args:
+            market: a pair, market id, contract id or ``Market``.
+            session: the session to use (default: the active one).
+
+        Returns:
+            One response per batch sent (an empty list when nothing was open).
+
+        Raises:
+            InvalidInput: a market the session may not trade.
+            SessionExpired: the session has expired.
+            OnChainRevert: a batch reverted; the batches before it stand.
+            O2Error: no ``session`` given and no active session.
+        """
         session = self._require_session(session)
         directory = await self._markets()
         mk = directory.resolve(market)
@@ -110,7 +158,20 @@ class TradingMixin(ClientBase):
     async def settle_balance(
         self, market: str | Market, session: SessionInfo | None = None
     ) -> ActionsResponse:
-        """Move a market's filled proceeds back to the trading account."""
+        """Move a market's filled proceeds from its order book back to the trading account.
+
+        Args:
+            market: a pair, market id, contract id or ``Market``.
+            session: the session to use (default: the active one).
+
+        Returns:
+            The transaction id.
+
+        Raises:
+            InvalidInput: a market the session may not trade.
+            SessionExpired: the session has expired.
+            O2Error: no ``session`` given and no active session.
+        """
         group = self.actions_for(market).settle_balance().build()
         return await self.batch_actions([group], session=session)
 
@@ -122,11 +183,26 @@ class TradingMixin(ClientBase):
     ) -> ActionsResponse:
         """Sign and submit up to 5 actions (in up to 5 market groups) as one transaction.
 
-        ``MarketActions`` hold typed, already-scaled actions; ``MarketActionGroup`` (see
-        :meth:`actions_for`) holds human values that are scaled and validated here.
+        Either every action takes effect or none does.
+
+        Args:
+            actions: ``MarketActions`` hold typed, already-scaled actions (checked against
+                the market's rules here); ``MarketActionGroup`` (see :meth:`actions_for`)
+                holds human values that are scaled and validated here.
+            collect_orders: return the orders the batch created in ``orders``.
+            session: the session to use (default: the active one).
+
+        Returns:
+            The transaction id and, with ``collect_orders``, the created orders.
 
         Raises:
             TooManyActions: more than 5 actions or 5 groups (before anything is signed).
+            InvalidInput: no action at all, a group of another type, a bad action or one on
+                a market the session may not trade (before anything is signed).
+            SessionExpired: the session has expired.
+            OnChainRevert: the batch reverted (the nonce is consumed all the same).
+            UnknownSubmissionOutcome: sent, but no reply came; it is not re-sent.
+            O2Error: no ``session`` given and no active session.
         """
         session = self._require_session(session)
         directory = await self._markets()

@@ -13,7 +13,15 @@ from fractions import Fraction
 
 
 def derive_id(seed: int, label: str) -> str:
-    """A deterministic 32-byte id (``0x`` + 64 lowercase hex) for ``label`` under ``seed``."""
+    """A deterministic 32-byte id for ``label`` under ``seed``.
+
+    Args:
+        seed: the exchange's seed.
+        label: what the id is for (``"market:fFUEL/fUSDC"``...).
+
+    Returns:
+        ``0x`` + 64 lowercase hex digits.
+    """
     return "0x" + hashlib.sha256(f"o2-sim:{seed}:{label}".encode()).hexdigest()
 
 
@@ -102,7 +110,17 @@ class SimConfig:
     legacy_accounts: bool = False
 
     def asset(self, symbol: str) -> AssetConfig:
-        """The asset with ``symbol``."""
+        """The asset with ``symbol``.
+
+        Args:
+            symbol: the asset's symbol.
+
+        Returns:
+            Its configuration.
+
+        Raises:
+            KeyError: no such asset.
+        """
         for asset in self.assets:
             if asset.symbol == symbol:
                 return asset
@@ -126,11 +144,22 @@ def default_config(
     """Two markets, ``fFUEL/fUSDC`` and ``fETH/fUSDC``, with testnet-like parameters.
 
     fFUEL: 9 decimals; fETH: 9 decimals; fUSDC: 6 decimals. On fFUEL/fUSDC the price
-    tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2); the
-    minimum order is ``min_order`` fUSDC units of notional on both (default 0.01 fUSDC,
-    :data:`DEFAULT_MIN_ORDER`, so that the official examples trade; rule tests set their
-    own). Fees: 1 bp maker, 2 bp taker. No whitelist is required unless
-    ``require_whitelist`` (o2-sdk 0.5.0's TESTNET says ``whitelist_required=False``).
+    tick is 0.0001 fUSDC (quote max_precision 4) and on fETH/fUSDC 0.01 fUSDC (2). Fees:
+    1 bp maker, 2 bp taker.
+
+    Args:
+        seed: ids and keys are derived from it.
+        require_whitelist: orders of accounts that are not whitelisted revert (o2-sdk
+            0.5.0's TESTNET says ``whitelist_required=False``, the default).
+        faucet_cooldown: seconds between two mints to one address or account.
+        revert_as_code_1000: answer reverts wrapped as ``{"code": 1000, ...}``.
+        min_order: the minimum order value of both markets, in fUSDC chain units (default
+            0.01 fUSDC, :data:`~o2_core.sim.config.DEFAULT_MIN_ORDER`, so that the official
+            examples trade; rule tests set their own).
+        legacy_accounts: new accounts start on the legacy implementation.
+
+    Returns:
+        The configuration.
     """
     base_asset = AssetConfig("ETH", 9, derive_id(seed, "asset:ETH"), 100_000_000, "Ether")
     fuel = AssetConfig("fFUEL", 9, derive_id(seed, "asset:fFUEL"), 1_000_000 * 10**9, "Fake Fuel")

@@ -22,7 +22,11 @@ from .ws import WsConnection, WsHub
 
 
 class ManualClock:
-    """A clock for tests: returns ``now`` until told otherwise."""
+    """A clock for tests: returns ``now`` until told otherwise.
+
+    Args:
+        now: the time it starts at, in unix seconds.
+    """
 
     def __init__(self, now: float = 1_700_000_000.0) -> None:
         self.now = float(now)
@@ -31,17 +35,25 @@ class ManualClock:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        """Move time forward."""
+        """Move time forward.
+
+        Args:
+            seconds: how far.
+        """
         self.now += seconds
 
 
 class Exchange:
     """The local O2 exchange.
 
-    ``clock`` returns unix seconds (the adapters pass ``time.time``; tests inject a
-    :class:`ManualClock`). Everything else is derived from ``config`` (default:
-    :func:`default_config` of ``seed``). ``engine``, ``rest`` and ``ws`` are the three
-    layers; the attributes below are read-only views for tests and tools.
+    ``engine``, ``rest`` and ``ws`` are its three layers; the attributes below are
+    read-only views for tests and tools.
+
+    Args:
+        config: the configuration (default: :func:`default_config` of ``seed``).
+        clock: returns unix seconds (the adapters pass ``time.time``; tests inject a
+            :class:`ManualClock`); read once per request or frame.
+        seed: the seed of the default configuration (0 when not given).
     """
 
     def __init__(
@@ -65,11 +77,28 @@ class Exchange:
     # --- REST ------------------------------------------------------------------------
 
     def process(self, request: Request) -> Outcome:
-        """Answer one request and say what the adapter must do (delay, drop)."""
+        """Answer one request and say what the adapter must do (delay, drop).
+
+        Args:
+            request: the request.
+
+        Returns:
+            The reply, with the delay or dropped connection a scripted fault asks for.
+        """
         return self.rest.process(request, self.clock())
 
     def handle(self, request: Request) -> Response:
-        """Answer one request. Raises :class:`DropConnection` for a ``drop`` fault."""
+        """Answer one request.
+
+        Args:
+            request: the request.
+
+        Returns:
+            The reply (a scripted delay is ignored).
+
+        Raises:
+            DropConnection: a scripted ``drop`` fault.
+        """
         outcome = self.process(request)
         if outcome.drop or outcome.response is None:
             raise DropConnection(f"connection dropped by a fault: {request.method} {request.url}")
@@ -78,25 +107,50 @@ class Exchange:
     # --- WebSocket -------------------------------------------------------------------
 
     def ws_connect(self) -> WsConnection:
-        """Open a WebSocket connection (raises :class:`DropConnection` for a fault)."""
+        """Open a WebSocket connection.
+
+        Returns:
+            The connection's state (frames for the client land in its ``outbox``).
+
+        Raises:
+            DropConnection: a scripted refusal (``faults.reject_ws_connects``).
+        """
         if self.faults.take_ws_connect():
             raise DropConnection("WebSocket connection refused by a fault")
         return self.ws.connect()
 
     def ws_receive(self, conn: WsConnection, data: str | bytes) -> None:
-        """Handle one client frame; replies land in ``conn.outbox``."""
+        """Handle one client frame; replies land in ``conn.outbox``.
+
+        Args:
+            conn: the connection.
+            data: the frame's text.
+        """
         self.ws.receive(conn, data, self.clock())
 
     def ws_close(self, conn: WsConnection) -> None:
-        """Forget a connection (idempotent)."""
+        """Forget a connection (idempotent).
+
+        Args:
+            conn: the connection.
+        """
         self.ws.close(conn)
 
     def drop_ws_connections(self) -> int:
-        """Mark every WebSocket connection closed (adapters then close their sockets)."""
+        """Mark every WebSocket connection closed (adapters then close their sockets).
+
+        Returns:
+            How many connections were dropped.
+        """
         return self.ws.drop_all()
 
     def inject_ws_frame(self, text: str, conn: WsConnection | None = None) -> None:
-        """Push a raw (possibly malformed) frame to one or every connection."""
+        """Push a raw (possibly malformed) frame to one or every connection.
+
+        Args:
+            text: the frame.
+            conn: the connection (None: every one).
+        """
         self.ws.inject(text, conn)
 
     # --- inspection (tests, invariants) ----------------------------------------------
@@ -134,8 +188,13 @@ class Exchange:
     # --- test hooks (accounts) ----------------------------------------------------------
 
     def set_legacy(self, trade_account_id: str, legacy: bool = True) -> None:
-        """Make an account legacy (its parallel entry points revert with ``Revert(123)``
-        until ``POST /v1/accounts/upgrade``) or current again."""
+        """Make an account legacy (its parallel entry points revert with ``Revert(123)`` until
+        ``POST /v1/accounts/upgrade``) or current again.
+
+        Args:
+            trade_account_id: the account's id (hex).
+            legacy: legacy (True) or current (False).
+        """
         self.engine.set_legacy(self.accounts[normalize_id(trade_account_id)], legacy)
 
     def install_account(
@@ -147,8 +206,22 @@ class Exchange:
         legacy: bool = False,
         owner_is_contract: bool = False,
     ) -> Account:
-        """Put a trading account with a chosen id, owner and sequential nonce in place
-        (e.g. to replay requests recorded against other ids). Ids are hex."""
+        """Put a trading account with a chosen id, owner and sequential nonce in place (e.g. to
+        replay requests recorded against other ids).
+
+        Args:
+            trade_account_id: the account's id (hex).
+            owner: the owner's address (hex).
+            nonce: its sequential nonce.
+            legacy: start on the legacy implementation.
+            owner_is_contract: the owner is a contract.
+
+        Returns:
+            The account.
+
+        Raises:
+            ValueError: that account or owner already exists.
+        """
         return self.engine.install_account(
             normalize_id(trade_account_id),
             normalize_id(owner),
@@ -159,28 +232,72 @@ class Exchange:
         )
 
     def market(self, name: str) -> MarketState:
-        """A market by pair (``"fFUEL/fUSDC"``), market id or contract id."""
+        """A market by pair (``"fFUEL/fUSDC"``), market id or contract id.
+
+        Args:
+            name: the pair or id.
+
+        Returns:
+            The market's state.
+
+        Raises:
+            KeyError: no such market.
+        """
         market = self.engine.find_market(name)
         if market is None:
             raise KeyError(name)
         return market
 
     def book_levels(self, name: str) -> dict[str, list[tuple[int, int]]]:
-        """Exact price levels of a market, best first: ``{"buys": [(p, q)], "sells": ...}``."""
+        """Exact price levels of a market, best first.
+
+        Args:
+            name: the pair or id of the market.
+
+        Returns:
+            ``{"buys": [(price, quantity), ...], "sells": [...]}`` in chain integers.
+
+        Raises:
+            KeyError: no such market.
+        """
         return audit.book_levels(self.market(name))
 
     def balances(self, trade_account_id: str) -> dict[str, dict[str, int]]:
-        """Per asset: trading, locked and unlocked (summed over books) of an account."""
+        """An account's funds, per asset.
+
+        Args:
+            trade_account_id: the account's id (hex).
+
+        Returns:
+            By asset id: ``{"trading": ..., "locked": ..., "unlocked": ...}`` (locked and
+            unlocked summed over the account's order books).
+        """
         return audit.account_balances(self.engine.ledger, normalize_id(trade_account_id))
 
     def asset_totals(self, asset: str) -> dict[str, int]:
-        """Where every unit of an asset is: must add up to ``minted``."""
+        """Where every unit of an asset is: must add up to ``minted``.
+
+        Args:
+            asset: the asset id.
+
+        Returns:
+            Amounts by place (``minted``, ``trading``, ``locked``, ``unlocked``, ``fees``,
+            ``wallets`` ...).
+        """
         return audit.asset_totals(self.engine.ledger, asset)
 
     def check_invariants(self) -> None:
-        """Raise AssertionError if the state is inconsistent."""
+        """Raise AssertionError if the state is inconsistent.
+
+        Raises:
+            AssertionError: an invariant does not hold.
+        """
         self.engine.check_invariants()
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole observable state as plain data (equal snapshots = same state)."""
+        """The whole observable state as plain data (equal snapshots = same state).
+
+        Returns:
+            Nested dicts and lists of builtins.
+        """
         return self.engine.snapshot()

@@ -45,7 +45,15 @@ class HttpFault:
     count: int = 1
 
     def matches(self, method: str, path: str) -> bool:
-        """True when this fault applies to a request."""
+        """Whether this fault applies to a request.
+
+        Args:
+            method: the request's HTTP method.
+            path: the request's URL path.
+
+        Returns:
+            True when the method (if set) and the path prefix match.
+        """
         if self.method is not None and self.method.upper() != method.upper():
             return False
         return path.startswith(self.path_prefix)
@@ -78,7 +86,14 @@ class Faults:
         self.ws_connect_failures = 0
 
     def add(self, fault: HttpFault) -> HttpFault:
-        """Queue a fault."""
+        """Queue a fault.
+
+        Args:
+            fault: the fault.
+
+        Returns:
+            The same fault.
+        """
         self.http.append(fault)
         return fault
 
@@ -93,7 +108,21 @@ class Faults:
         count: int = 1,
         headers: dict[str, str] | None = None,
     ) -> HttpFault:
-        """Answer the next ``count`` matching requests with ``status``."""
+        """Answer the next ``count`` matching requests with ``status`` (the exchange never sees
+        them).
+
+        Args:
+            path_prefix: the URL paths it applies to (``"/v1/session/actions"``...).
+            status: the HTTP status.
+            body: the reply body (default: a JSON ``{"code", "message"}`` matching the status).
+            retry_after: adds a ``retry-after`` header, in seconds.
+            method: only requests with this HTTP method (None: any).
+            count: how many matching requests it applies to.
+            headers: more reply headers.
+
+        Returns:
+            The queued fault.
+        """
         return self.add(
             HttpFault(
                 path_prefix,
@@ -109,7 +138,17 @@ class Faults:
     def delay(
         self, path_prefix: str, seconds: float, *, method: str | None = None, count: int = 1
     ) -> HttpFault:
-        """Delay the replies of the next ``count`` matching requests."""
+        """Delay the replies of the next ``count`` matching requests.
+
+        Args:
+            path_prefix: the URL paths it applies to.
+            seconds: how long the adapter waits before delivering the reply.
+            method: only requests with this HTTP method (None: any).
+            count: how many matching requests it applies to.
+
+        Returns:
+            The queued fault.
+        """
         return self.add(HttpFault(path_prefix, method=method, delay=seconds, count=count))
 
     def drop(
@@ -120,7 +159,18 @@ class Faults:
         method: str | None = None,
         count: int = 1,
     ) -> HttpFault:
-        """Fail the connection of the next ``count`` matching requests."""
+        """Fail the connection of the next ``count`` matching requests.
+
+        Args:
+            path_prefix: the URL paths it applies to.
+            after: process the request first (the reply is lost); else it never reaches the
+                exchange.
+            method: only requests with this HTTP method (None: any).
+            count: how many matching requests it applies to.
+
+        Returns:
+            The queued fault.
+        """
         return self.add(HttpFault(path_prefix, method=method, drop=True, after=after, count=count))
 
     def malformed(
@@ -131,13 +181,27 @@ class Faults:
         method: str | None = None,
         count: int = 1,
     ) -> HttpFault:
-        """Process the next ``count`` matching requests but garble their reply bodies."""
+        """Process the next ``count`` matching requests but garble their reply bodies.
+
+        Args:
+            path_prefix: the URL paths it applies to.
+            body: the body sent instead (default: truncated JSON).
+            method: only requests with this HTTP method (None: any).
+            count: how many matching requests it applies to.
+
+        Returns:
+            The queued fault.
+        """
         return self.add(
             HttpFault(path_prefix, method=method, malformed=True, body=body, count=count)
         )
 
     def reject_ws_connects(self, count: int = 1) -> None:
-        """Make the next ``count`` WebSocket connection attempts fail."""
+        """Make the next ``count`` WebSocket connection attempts fail.
+
+        Args:
+            count: how many.
+        """
         self.ws_connect_failures += count
 
     def clear(self) -> None:
@@ -146,7 +210,15 @@ class Faults:
         self.ws_connect_failures = 0
 
     def take(self, method: str, path: str) -> HttpFault | None:
-        """The first fault matching a request, consuming one of its uses."""
+        """The first fault matching a request, consuming one of its uses.
+
+        Args:
+            method: the request's HTTP method.
+            path: the request's URL path.
+
+        Returns:
+            The fault, or None when none matches.
+        """
         for index, fault in enumerate(self.http):
             if fault.matches(method, path):
                 fault.count -= 1
@@ -156,7 +228,11 @@ class Faults:
         return None
 
     def take_ws_connect(self) -> bool:
-        """True (consuming it) when a WebSocket connect must fail."""
+        """Whether a WebSocket connect must fail (consuming one scripted refusal).
+
+        Returns:
+            True when it must fail.
+        """
         if self.ws_connect_failures > 0:
             self.ws_connect_failures -= 1
             return True
@@ -164,7 +240,14 @@ class Faults:
 
 
 def canned_response(fault: HttpFault) -> Response:
-    """The reply of a ``status`` fault."""
+    """The reply of a ``status`` fault.
+
+    Args:
+        fault: a fault with a ``status``.
+
+    Returns:
+        The reply: the fault's body and headers, or a JSON error body matching the status.
+    """
     assert fault.status is not None
     headers = {k.lower(): v for k, v in fault.headers.items()}
     if fault.retry_after is not None:

@@ -145,20 +145,51 @@ class LaneWindow:
         self.shown = 0
 
     def bitmap(self, word: int) -> int:
-        """The consumed bits of ``word`` (0 when its slot holds another word)."""
+        """The consumed bits of ``word`` (0 when its slot holds another word).
+
+        Args:
+            word: a word position.
+
+        Returns:
+            The bitmap.
+        """
         slot_word, bits = self.slots[word % WINDOW_WORDS]
         return bits if slot_word == word else 0
 
     def is_used(self, word: int, bit: int) -> bool:
-        """True when ``(word, bit)`` is consumed and still tracked by its slot."""
+        """Whether ``(word, bit)`` is consumed and still tracked by its slot.
+
+        Args:
+            word: a word position.
+            bit: a bit of it, 0..127.
+
+        Returns:
+            True when consumed.
+        """
         return bool(self.bitmap(word) >> bit & 1)
 
     def in_window(self, word: int) -> bool:
-        """True when ``word`` is one of ``base .. base + 7``."""
+        """Whether ``word`` is one of ``base .. base + 7``.
+
+        Args:
+            word: a word position.
+
+        Returns:
+            True when inside the window.
+        """
         return self.base <= word < self.base + WINDOW_WORDS
 
     def check(self, slot: ParallelSlot, now: float) -> None:
-        """Refuse an unusable slot (checks 4 to 6); ``now`` in unix seconds."""
+        """Refuse an unusable slot (checks 4 to 6).
+
+        Args:
+            slot: the unpacked parallel nonce.
+            now: unix time in seconds.
+
+        Raises:
+            SimError: 1001 "Parallel nonce is not usable": expired, out of the window, or
+                already used.
+        """
         if slot.expiry < int(now):
             raise rejected(NONCE_EXPIRED)
         if not self.in_window(slot.word):
@@ -167,7 +198,12 @@ class LaneWindow:
             raise rejected(ALREADY_USED)
 
     def use(self, word: int, bit: int) -> None:
-        """Consume ``(word, bit)`` (checked usable) and slide the window past the midpoint."""
+        """Consume ``(word, bit)`` (checked usable) and slide the window past the midpoint.
+
+        Args:
+            word: a word position.
+            bit: a bit of it.
+        """
         index = word % WINDOW_WORDS
         slot_word, bits = self.slots[index]
         if slot_word != word:
@@ -178,14 +214,26 @@ class LaneWindow:
             self.base += SLIDE_WORDS
 
     def state(self) -> tuple[int, int, tuple[tuple[int, int], ...]]:
-        """Everything the window holds, to restore it (an undo) or compare it (a snapshot)."""
+        """Everything the window holds, to restore it (an undo) or compare it (a snapshot).
+
+        Returns:
+            ``(base, shown, slots)``.
+        """
         return (self.base, self.shown, tuple(self.slots))
 
     def restore(self, state: tuple[int, int, tuple[tuple[int, int], ...]]) -> None:
-        """Put back a :meth:`state`."""
+        """Put back a :meth:`state`.
+
+        Args:
+            state: what :meth:`state` returned.
+        """
         self.base, self.shown, slots = state
         self.slots = list(slots)
 
     def shown_slots(self) -> list[tuple[int, int]]:
-        """The slots the window reply lists, indexed by ``word % 8``."""
+        """The slots the window reply lists, indexed by ``word % 8``.
+
+        Returns:
+            ``(word, bitmap)`` pairs.
+        """
         return self.slots[: self.shown]

@@ -83,7 +83,18 @@ def revert_body(
     ok_results: list[str],
     as_code_1000: bool = False,
 ) -> dict[str, Any]:
-    """The JSON reply of a reverted transaction."""
+    """The JSON reply of a reverted transaction, in the backend's shape (message, reason with
+    the log results and receipts, and the receipts).
+
+    Args:
+        revert: the revert.
+        contract_id: the reverting contract.
+        ok_results: the names of the events logged before the failure.
+        as_code_1000: wrap it as ``{"code": 1000, ...}``.
+
+    Returns:
+        The reply's JSON object.
+    """
     contract = contract_id
     receipts: list[dict[str, Any]] = [
         {

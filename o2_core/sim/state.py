@@ -39,7 +39,21 @@ def _restore(d: dict[Any, Any], key: Any, old: Any) -> None:
 
 
 class Order:
-    """One order. ``remaining = quantity - filled``; ``locked`` is what it still holds."""
+    """One order. ``remaining = quantity - filled``; ``locked`` is what it still holds.
+
+    Args:
+        order_id: its id.
+        seq: its place in the exchange's sequence (price-time priority).
+        market: its market.
+        account: the account that placed it.
+        is_buy: a buy (else a sell).
+        price: its chain price.
+        quantity: its chain quantity.
+        order_type: its order type and parameters.
+        timestamp_ms: when it was placed, in milliseconds.
+        locked: the funds it locks (quote for a buy, base for a sell).
+        expiry: when a limit order leaves the book (unix seconds), else None.
+    """
 
     __slots__ = (
         "account",
@@ -114,7 +128,19 @@ class Order:
 
 
 class Trade:
-    """One fill between a resting (maker) order and an incoming (taker) order."""
+    """One fill between a resting (maker) order and an incoming (taker) order.
+
+    Args:
+        trade_id: its id.
+        seq: its place in the exchange's sequence.
+        market: its market.
+        price: the chain price it traded at (the maker's).
+        quantity: the chain quantity.
+        total: ``price * quantity`` in quote chain units.
+        timestamp_ms: when, in milliseconds.
+        maker_order: the resting order.
+        taker_order: the incoming order.
+    """
 
     __slots__ = (
         "maker",
@@ -180,7 +206,11 @@ class Committed:
 
 
 class Tx:
-    """One atomic unit of change: an undo log plus what changed, to announce on commit."""
+    """One atomic unit of change: an undo log plus what changed, to announce on commit.
+
+    Args:
+        now: the transaction's time, in unix seconds.
+    """
 
     __slots__ = (
         "created",
@@ -208,23 +238,46 @@ class Tx:
         self.nonce_accounts: dict[str, Account] = {}
 
     def set(self, obj: Any, name: str, value: Any) -> None:
-        """``setattr`` with undo."""
+        """``setattr`` with undo.
+
+        Args:
+            obj: the object.
+            name: the attribute.
+            value: its new value.
+        """
         self.undo.append((setattr, obj, name, getattr(obj, name)))
         setattr(obj, name, value)
 
     def add(self, d: dict[Any, int], key: Any, delta: int) -> None:
-        """``d[key] += delta`` with undo (a missing key counts as 0)."""
+        """``d[key] += delta`` with undo (a missing key counts as 0).
+
+        Args:
+            d: the mapping.
+            key: the key.
+            delta: the change.
+        """
         old = d.get(key)
         self.undo.append((_restore, d, key, old))
         d[key] = (old or 0) + delta
 
     def put(self, d: dict[Any, Any], key: Any, value: Any) -> None:
-        """``d[key] = value`` with undo."""
+        """``d[key] = value`` with undo.
+
+        Args:
+            d: the mapping.
+            key: the key.
+            value: the value.
+        """
         self.undo.append((_restore, d, key, d.get(key)))
         d[key] = value
 
     def on_undo(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Register ``fn(*args)`` as the undo of a change just made."""
+        """Register ``fn(*args)`` as the undo of a change just made.
+
+        Args:
+            fn: what undoes it.
+            *args: its arguments.
+        """
         self.undo.append((fn, *args))
 
     def rollback(self) -> None:
@@ -234,15 +287,33 @@ class Tx:
         self.undo.clear()
 
     def touch_balance(self, account: Account, asset: str) -> None:
-        """Record that an account's balance of ``asset`` changed."""
+        """Record that an account's balance of ``asset`` changed.
+
+        Args:
+            account: the account.
+            asset: the asset id.
+        """
         self.touched_balances[(account.trade_account_id, asset)] = account
 
     def touch_level(self, market: MarketState, is_bid: bool, price: int) -> None:
-        """Record that a price level's quantity may have changed."""
+        """Record that a price level's quantity may have changed.
+
+        Args:
+            market: the market.
+            is_bid: the bid side (else the ask side).
+            price: the level's price.
+        """
         self.touched_levels.setdefault(market.market_id, set()).add((is_bid, price))
 
     def committed(self, tx_id: str | None) -> Committed:
-        """The frozen record of what this transaction changed."""
+        """The frozen record of what this transaction changed.
+
+        Args:
+            tx_id: the transaction id (None for changes without one, such as expiries).
+
+        Returns:
+            The record.
+        """
         return Committed(
             now_ms=self.now_ms,
             tx_id=tx_id,
@@ -399,6 +470,13 @@ class Account:
     used so far (:class:`~.nonces.LaneWindow`). ``legacy`` marks an account whose proxy
     still targets an implementation without the parallel entry points (every parallel
     call reverts with the dispatcher's ``Revert(123)`` until the account is upgraded).
+
+    Args:
+        trade_account_id: its id.
+        owner: the owner's address or contract id (hex).
+        owner_is_contract: the owner is a contract.
+        now: when it was created (unix seconds).
+        legacy: start on the legacy implementation.
     """
 
     __slots__ = (
@@ -454,6 +532,12 @@ class MarketState:
     were forgotten); ``trade_index`` maps a remembered trade id to its absolute position;
     ``closed_orders`` holds the remembered closed orders in the order they closed (see
     :mod:`.history`).
+
+    Args:
+        cfg: the market's configuration.
+        base: the base asset.
+        quote: the quote asset.
+        registry: the accounts registry's contract id (for referral calls).
     """
 
     def __init__(self, cfg: MarketConfig, base: AssetConfig, quote: AssetConfig, registry: str):
@@ -488,7 +572,14 @@ class MarketState:
         self.fee_pool: dict[str, int] = {}
 
     def side(self, is_bid: bool) -> BookSide:
-        """The bids (``is_bid``) or the asks."""
+        """The bids (``is_bid``) or the asks.
+
+        Args:
+            is_bid: the bid side.
+
+        Returns:
+            That side of the book.
+        """
         return self.bids if is_bid else self.asks
 
 

@@ -62,7 +62,11 @@ class WsConnection:
     """One WebSocket connection's state: subscriptions and pending outgoing frames.
 
     ``close_code``/``close_reason`` are set when the simulator closed the connection
-    (None while open or when the client closed it).
+    (None while open or when the client closed it). ``on_ready`` is called when frames
+    arrive in ``outbox`` (the in-memory transport wakes its reader with it).
+
+    Args:
+        conn_id: the connection's number.
     """
 
     __slots__ = (
