@@ -111,22 +111,29 @@ async def test_each_iterator_sees_only_its_market_and_account(make_client) -> No
         bob = await trader(client)
         alice_orders: list[Any] = []
         other_trades: list[Any] = []
-        with anyio.move_on_after(1.5):
+
+        def seen_ids() -> set[Any]:
+            return {o.order_id for u in alice_orders for o in u.orders}
+
+        with anyio.fail_after(20):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(
-                    collect,
-                    client.stream_orders(alice.trade_account_id),
-                    alice_orders,
-                    lambda s: False,
-                )
+                tg.start_soon(collect, client.stream_orders(alice.trade_account_id), alice_orders,
+                              lambda s: False)
                 tg.start_soon(collect, client.stream_trades(OTHER), other_trades, lambda s: False)
                 await wait_for(subscribed(client, 2))
                 await client.create_order(PAIR, OrderSide.SELL, "0.05", 100, session=bob)
-                await client.create_order(PAIR, OrderSide.BUY, "0.05", 100, session=alice)
+                mine = await client.create_order(PAIR, OrderSide.BUY, "0.05", 100, session=alice)
                 await client.create_order(PAIR, OrderSide.BUY, "0.04", 100, session=bob)
+                # a last order of alice's: frames arrive in order, so once its update is
+                # here every update about the orders before it is too
+                last = await client.create_order(PAIR, OrderSide.BUY, "0.01", 1000, session=alice)
+                last_id = last.orders[0].order_id
+                await wait_for(lambda: last_id in seen_ids())
+                tg.cancel_scope.cancel()
         assert other_trades == []  # every trade was on PAIR
-        ids = {o.order_id for u in alice_orders for o in u.orders}
-        assert len(ids) == 1  # only alice's own order, none of bob's
+        # only alice's own orders, none of bob's
+        assert seen_ids() == {mine.orders[0].order_id, last_id}
+        await client.cancel_order(last_id, market=PAIR, session=alice)
 
 
 async def test_dropped_connections_resubscribe_and_the_book_converges(make_client, engine) -> None:
