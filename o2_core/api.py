@@ -28,7 +28,7 @@ from .errors import (
     UsageError,
     excerpt,
 )
-from .http import Decoder, Reply, Request
+from .http import Decoder, Reply, Request, decoder_of
 from .models import (
     AccountCreateResponse,
     AccountInfo,
@@ -57,10 +57,6 @@ from .transport import Transport, default_transport, transport_factories
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def _as(kind: type[T]) -> Decoder[T]:
-    return lambda body: decode(body, kind)
 
 
 def _body(payload: Mapping[str, Any]) -> bytes:
@@ -261,7 +257,7 @@ class O2Api:
             O2Error: the error the reply stands for, once the retries are spent (a
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
-        return await self.fetch(http.get_markets(self.config.api_base), _as(MarketsResponse))
+        return await self.fetch(http.get_markets(self.config.api_base), decoder_of(MarketsResponse))
 
     async def get_market_summary(self, market_id: str) -> MarketSummary:
         """``GET /v1/markets/summary``.
@@ -434,7 +430,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.create_account(self.config.api_base, owner_address)
-        return await self.fetch(request, _as(AccountCreateResponse))
+        return await self.fetch(request, decoder_of(AccountCreateResponse))
 
     async def get_account(
         self,
@@ -458,7 +454,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_account(self.config.api_base, owner, trade_account_id, owner_contract)
-        return await self.fetch(request, _as(AccountInfo))
+        return await self.fetch(request, decoder_of(AccountInfo))
 
     async def get_balance(
         self, asset_id: str, contract: str | None = None, address: str | None = None
@@ -479,7 +475,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_balance(self.config.api_base, asset_id, contract, address)
-        return await self.fetch(request, _as(Balance))
+        return await self.fetch(request, decoder_of(Balance))
 
     async def get_orders(
         self,
@@ -520,7 +516,7 @@ class O2Api:
             start_timestamp,
             start_order_id,
         )
-        return list((await self.fetch(request, _as(OrdersResponse))).orders)
+        return list((await self.fetch(request, decoder_of(OrdersResponse))).orders)
 
     async def get_order(self, market_id: str, order_id: str) -> Order:
         """``GET /v1/order``.
@@ -554,7 +550,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.whitelist_account(self.config.api_base, trade_account_id)
-        return await self.fetch(request, _as(WhitelistResponse))
+        return await self.fetch(request, decoder_of(WhitelistResponse))
 
     async def get_referral_info(self, code: str) -> ReferralInfo:
         """``GET /analytics/v1/referral/code-info``.
@@ -570,7 +566,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_referral_info(self.config.api_base, code)
-        return await self.fetch(request, _as(ReferralInfo))
+        return await self.fetch(request, decoder_of(ReferralInfo))
 
     # --- signed submissions (o2-sdk's request dicts) ---------------------------------
     #

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import msgspec
 
-from . import models as m
+from . import models
 from .errors import InvalidInput, O2Error, ProtocolError, error_from_body
 from .parallel_nonce import WindowResponse, check_lane
 
@@ -182,7 +182,7 @@ def _param(value: Any) -> str:
 
 
 def _json(payload: Any) -> bytes:
-    return m.encode(payload)
+    return models.encode(payload)
 
 
 def _count(count: int, limit: int, what: str) -> int:
@@ -409,7 +409,7 @@ def create_account(base: str, owner: str) -> Request:
     Raises:
         InvalidInput: a malformed address.
     """
-    body = _json({"identity": {"Address": str(m.b256(owner, "owner address"))}})
+    body = _json({"identity": {"Address": str(models.b256(owner, "owner address"))}})
     return Request("POST", base + "/v1/accounts", JSON_HEADERS, body, idempotent=False)
 
 
@@ -527,7 +527,7 @@ def get_order(base: str, market_id: str, order_id: str) -> Request:
 
 
 def _owner_headers(owner_id: str) -> tuple[tuple[str, str], ...]:
-    return (*JSON_HEADERS, ("o2-owner-id", str(m.b256(owner_id, "owner id"))))
+    return (*JSON_HEADERS, ("o2-owner-id", str(models.b256(owner_id, "owner id"))))
 
 
 def put_session(base: str, owner_id: str, body: bytes) -> Request:
@@ -608,7 +608,7 @@ def get_accounts_window(base: str, trade_account_id: str, nonce_session_id: int 
         InvalidInput: a malformed account id or a lane outside 0..4.
     """
     params = {
-        "trade_account_id": str(m.b256(trade_account_id, "trade_account_id")),
+        "trade_account_id": str(models.b256(trade_account_id, "trade_account_id")),
         "nonce_session_id": str(check_lane(nonce_session_id)),
     }
     return Request("GET", _url(base, "/v1/accounts/window", params))
@@ -648,7 +648,7 @@ def whitelist_account(base: str, trade_account_id: str) -> Request:
     Raises:
         InvalidInput: a malformed account id.
     """
-    body = _json({"tradeAccount": str(m.b256(trade_account_id, "trade_account_id"))})
+    body = _json({"tradeAccount": str(models.b256(trade_account_id, "trade_account_id"))})
     return Request("POST", base + "/analytics/v1/whitelist", JSON_HEADERS, body)
 
 
@@ -712,6 +712,19 @@ def get_aggregated(base: str, what: str, **params: Any) -> Request:
 Decoder = Callable[[bytes], T]
 
 
+def decoder_of(kind: type[T]) -> Decoder[T]:
+    """A body decoder into ``kind``.
+
+    Args:
+        kind: the msgspec type to decode into.
+
+    Returns:
+        A function from JSON body bytes to a ``kind`` (a ProtocolError when the body
+        does not fit).
+    """
+    return lambda body: models.decode(body, kind)
+
+
 def check(response: Response) -> None:
     """Raise the error ``response`` stands for, if it is not a success.
 
@@ -742,16 +755,16 @@ def parse(response: Response, kind: type[T]) -> T:
             that does not decode.
     """
     check(response)
-    return m.decode(response.body, kind)
+    return models.decode(response.body, kind)
 
 
 class _DepthReply(msgspec.Struct):
-    market_id: m.Id | None = None
-    orders: m.DepthSnapshot | None = None
-    view: m.DepthSnapshot | None = None
+    market_id: models.Id | None = None
+    orders: models.DepthSnapshot | None = None
+    view: models.DepthSnapshot | None = None
 
 
-def decode_depth(body: bytes) -> m.DepthSnapshot:
+def decode_depth(body: bytes) -> models.DepthSnapshot:
     """``/v1/depth``: the book under ``orders`` (or ``view`` on older servers).
 
     Args:
@@ -763,12 +776,12 @@ def decode_depth(body: bytes) -> m.DepthSnapshot:
     Raises:
         ProtocolError: the body does not have that shape.
     """
-    reply = m.decode(body, _DepthReply)
-    book = reply.orders or reply.view or m.DepthSnapshot()
-    return m.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
+    reply = models.decode(body, _DepthReply)
+    book = reply.orders or reply.view or models.DepthSnapshot()
+    return models.DepthSnapshot(bids=book.bids, asks=book.asks, market_id=reply.market_id)
 
 
-def decode_ticker(body: bytes, market_id: str | None = None) -> m.MarketTicker:
+def decode_ticker(body: bytes, market_id: str | None = None) -> models.MarketTicker:
     """``/v1/markets/ticker``: an object, or (the live API) a one-item list of one.
 
     Args:
@@ -781,18 +794,18 @@ def decode_ticker(body: bytes, market_id: str | None = None) -> m.MarketTicker:
     Raises:
         ProtocolError: not an object, or an empty list.
     """
-    reply = m.decode(body, dict[str, Any] | list[dict[str, Any]])  # type: ignore[arg-type]
+    reply = models.decode(body, dict[str, Any] | list[dict[str, Any]])  # type: ignore[arg-type]
     if isinstance(reply, list):
         if not reply:
             raise ProtocolError("the ticker reply is an empty list")
         reply = reply[0]
-    ticker = m.MarketTicker(reply)
+    ticker = models.MarketTicker(reply)
     if market_id is not None and not ticker.get("market_id"):
         ticker["market_id"] = str(market_id)
     return ticker
 
 
-def decode_summary(body: bytes) -> m.MarketSummary:
+def decode_summary(body: bytes) -> models.MarketSummary:
     """``/v1/markets/summary``.
 
     Args:
@@ -804,10 +817,10 @@ def decode_summary(body: bytes) -> m.MarketSummary:
     Raises:
         ProtocolError: not a JSON object.
     """
-    return m.MarketSummary(m.decode(body, dict[str, Any]))
+    return models.MarketSummary(models.decode(body, dict[str, Any]))
 
 
-def decode_trades(body: bytes) -> list[m.Trade]:
+def decode_trades(body: bytes) -> list[models.Trade]:
     """``/v1/trades``: ``{"trades": [...]}`` or a bare list.
 
     Args:
@@ -819,11 +832,11 @@ def decode_trades(body: bytes) -> list[m.Trade]:
     Raises:
         ProtocolError: the body does not have that shape.
     """
-    reply = m.decode(body, m.TradesResponse | list[m.Trade])  # type: ignore[arg-type]
+    reply = models.decode(body, models.TradesResponse | list[models.Trade])  # type: ignore[arg-type]
     return list(reply) if isinstance(reply, list) else list(reply.trades)
 
 
-def decode_bars(body: bytes) -> list[m.Bar]:
+def decode_bars(body: bytes) -> list[models.Bar]:
     """``/v1/bars``: a bare list or ``{"bars": [...]}``.
 
     Args:
@@ -835,11 +848,11 @@ def decode_bars(body: bytes) -> list[m.Bar]:
     Raises:
         ProtocolError: the body does not have that shape.
     """
-    reply = m.decode(body, m.BarsResponse | list[m.Bar])  # type: ignore[arg-type]
+    reply = models.decode(body, models.BarsResponse | list[models.Bar])  # type: ignore[arg-type]
     return reply if isinstance(reply, list) else reply.bars
 
 
-def decode_order(body: bytes) -> m.Order:
+def decode_order(body: bytes) -> models.Order:
     """``/v1/order``: the order under ``order``.
 
     Args:
@@ -851,10 +864,10 @@ def decode_order(body: bytes) -> m.Order:
     Raises:
         ProtocolError: the body does not have that shape.
     """
-    return m.decode(body, m.OrderReply).order
+    return models.decode(body, models.OrderReply).order
 
 
-def decode_actions(body: bytes) -> m.ActionsResponse:
+def decode_actions(body: bytes) -> models.ActionsResponse:
     """``/v1/session/actions``: a success has a ``tx_id``.
 
     Args:
@@ -866,13 +879,13 @@ def decode_actions(body: bytes) -> m.ActionsResponse:
     Raises:
         ProtocolError: no ``tx_id``, or not the reply's shape.
     """
-    reply = m.decode(body, m.ActionsResponse)
+    reply = models.decode(body, models.ActionsResponse)
     if reply.tx_id is None:
         raise ProtocolError("the actions reply has neither tx_id nor an error")
     return reply
 
 
-def parse_depth(response: Response) -> m.DepthSnapshot:
+def parse_depth(response: Response) -> models.DepthSnapshot:
     """Check and decode a ``/v1/depth`` reply.
 
     Args:
@@ -889,7 +902,7 @@ def parse_depth(response: Response) -> m.DepthSnapshot:
     return decode_depth(response.body)
 
 
-def parse_ticker(response: Response) -> m.MarketTicker:
+def parse_ticker(response: Response) -> models.MarketTicker:
     """Check and decode a ``/v1/markets/ticker`` reply.
 
     Args:
@@ -906,7 +919,7 @@ def parse_ticker(response: Response) -> m.MarketTicker:
     return decode_ticker(response.body)
 
 
-def parse_trades(response: Response) -> list[m.Trade]:
+def parse_trades(response: Response) -> list[models.Trade]:
     """Check and decode a ``/v1/trades`` reply.
 
     Args:
@@ -923,7 +936,7 @@ def parse_trades(response: Response) -> list[m.Trade]:
     return decode_trades(response.body)
 
 
-def parse_bars(response: Response) -> list[m.Bar]:
+def parse_bars(response: Response) -> list[models.Bar]:
     """Check and decode a ``/v1/bars`` reply.
 
     Args:
@@ -940,7 +953,7 @@ def parse_bars(response: Response) -> list[m.Bar]:
     return decode_bars(response.body)
 
 
-def parse_order(response: Response) -> m.Order:
+def parse_order(response: Response) -> models.Order:
     """Check and decode a ``/v1/order`` reply.
 
     Args:
@@ -957,7 +970,7 @@ def parse_order(response: Response) -> m.Order:
     return decode_order(response.body)
 
 
-def parse_actions(response: Response) -> m.ActionsResponse:
+def parse_actions(response: Response) -> models.ActionsResponse:
     """Check and decode a ``/v1/session/actions`` reply (success needs a ``tx_id``).
 
     Args:
@@ -974,7 +987,7 @@ def parse_actions(response: Response) -> m.ActionsResponse:
     return decode_actions(response.body)
 
 
-def parse_faucet(response: Response) -> m.FaucetResponse:
+def parse_faucet(response: Response) -> models.FaucetResponse:
     """Decode the faucet's reply; a refusal (``{"error": ...}``, e.g. its cooldown, sent
     with a 4xx) is returned, not raised.
 
@@ -989,7 +1002,7 @@ def parse_faucet(response: Response) -> m.FaucetResponse:
             (ProtocolError when it is a success status).
     """
     try:
-        return m.decode(response.body, m.FaucetResponse)
+        return models.decode(response.body, models.FaucetResponse)
     except ProtocolError:
         check(response)
         raise
@@ -1034,7 +1047,7 @@ def parse_accounts_window(response: Response) -> WindowResponse:
 
 
 class _UpgradeReply(msgspec.Struct):
-    tx_id: m.Id | None = None
+    tx_id: models.Id | None = None
 
 
 def decode_upgrade(body: bytes) -> str:
@@ -1053,7 +1066,7 @@ def decode_upgrade(body: bytes) -> str:
     Raises:
         ProtocolError: no ``tx_id``.
     """
-    reply = m.decode(body, _UpgradeReply)
+    reply = models.decode(body, _UpgradeReply)
     if reply.tx_id is None:
         raise ProtocolError("the upgrade reply has neither tx_id nor an error")
     return str(reply.tx_id)

@@ -19,11 +19,10 @@ import anyio
 from ..errors import InvalidInput, RequestTimeout, TransportError, UsageError
 from ..http import Request
 from ..transport import Transport, default_transport, transport_factories
-from . import models as m
-from . import protocol as p
+from . import models, protocol
 from .errors import BridgeApiError, BridgeTimeout, BridgeTransportError
 
-T = TypeVar("T", bound=m.BridgeModel)
+T = TypeVar("T", bound=models.BridgeModel)
 
 FAST_BRIDGE_MAINNET_URL = "https://bridge.o2.app"
 FAST_BRIDGE_TESTNET_URL = "https://bridge.testnet.o2.app"
@@ -55,7 +54,7 @@ class FastBridgeClient:
         timeout_seconds: float = 30,
         transport: Transport | None = None,
     ) -> None:
-        self._base_url = p.bridge_base_url(base_url)
+        self._base_url = protocol.bridge_base_url(base_url)
         if (
             isinstance(timeout_seconds, bool)
             or not isinstance(timeout_seconds, (int, float))
@@ -123,9 +122,9 @@ class FastBridgeClient:
             raise BridgeTimeout(f"{what}: no reply within {self._timeout:g}s") from exc
         except TransportError as exc:
             raise BridgeTransportError(f"{what}: {exc}") from exc
-        return p.parse_reply(response, kind)
+        return protocol.parse_reply(response, kind)
 
-    async def get_info(self) -> m.InfoResponse:
+    async def get_info(self) -> models.InfoResponse:
         """``GET /v1/info``: environment, proof lifetime, Fuel contracts, EVM chains.
 
         Returns:
@@ -138,9 +137,9 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        return await self._call(p.get_info(self._base_url), m.InfoResponse)
+        return await self._call(protocol.get_info(self._base_url), models.InfoResponse)
 
-    async def get_assets(self, chain_id: int | None = None) -> m.AssetsResponse:
+    async def get_assets(self, chain_id: int | None = None) -> models.AssetsResponse:
         """``GET /v1/assets``, optionally only the routes of one EVM chain.
 
         Args:
@@ -156,14 +155,16 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        return await self._call(p.get_assets(self._base_url, chain_id), m.AssetsResponse)
+        return await self._call(
+            protocol.get_assets(self._base_url, chain_id), models.AssetsResponse
+        )
 
     async def get_deposit_info(
         self,
         source_chain_id: int,
         asset_id: str | None = None,
         amount: int | str | None = None,
-    ) -> m.DepositInfoResponse:
+    ) -> models.DepositInfoResponse:
         """``GET /v1/deposit/info``: route, pause, caps, allowance and permit support.
 
         Args:
@@ -181,10 +182,12 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        request = p.get_deposit_info(self._base_url, source_chain_id, asset_id, amount)
-        return await self._call(request, m.DepositInfoResponse)
+        request = protocol.get_deposit_info(self._base_url, source_chain_id, asset_id, amount)
+        return await self._call(request, models.DepositInfoResponse)
 
-    async def prepare_deposit(self, request: m.DepositPrepareRequest) -> m.DepositPrepareResponse:
+    async def prepare_deposit(
+        self, request: models.DepositPrepareRequest
+    ) -> models.DepositPrepareResponse:
         """``POST /v1/deposit/prepare``: the unsigned EIP-1559 transaction and its proof.
 
         Inspect it with :func:`~o2_core.bridge.parse_evm_unsigned_transaction` before signing.
@@ -202,10 +205,10 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        built = p.prepare_deposit(self._base_url, request)
-        return await self._call(built, m.DepositPrepareResponse)
+        built = protocol.prepare_deposit(self._base_url, request)
+        return await self._call(built, models.DepositPrepareResponse)
 
-    async def submit_deposit(self, request: m.SubmitRequest) -> m.DepositSubmitResponse:
+    async def submit_deposit(self, request: models.SubmitRequest) -> models.DepositSubmitResponse:
         """``POST /v1/deposit/submit`` with the 65-byte ``r || s || v`` signature.
 
         A :class:`~o2_core.bridge.BridgeTimeout` or
@@ -225,12 +228,12 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        built = p.submit_deposit(self._base_url, request)
-        return await self._call(built, m.DepositSubmitResponse)
+        built = protocol.submit_deposit(self._base_url, request)
+        return await self._call(built, models.DepositSubmitResponse)
 
     async def get_deposit_status(
         self, source_chain_id: int, evm_tx_hash: str
-    ) -> m.DepositStatusResponse:
+    ) -> models.DepositStatusResponse:
         """``GET /v1/deposit/status``; an unknown hash raises a 404 ``BridgeApiError``.
 
         Args:
@@ -247,15 +250,15 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        request = p.get_deposit_status(self._base_url, source_chain_id, evm_tx_hash)
-        return await self._call(request, m.DepositStatusResponse)
+        request = protocol.get_deposit_status(self._base_url, source_chain_id, evm_tx_hash)
+        return await self._call(request, models.DepositStatusResponse)
 
     async def get_withdraw_info(
         self,
         destination_chain_id: int,
         asset_id: str | None = None,
         amount: int | str | None = None,
-    ) -> m.WithdrawInfoResponse:
+    ) -> models.WithdrawInfoResponse:
         """``GET /v1/withdraw/info``: route, contracts, fees and rate limits.
 
         Args:
@@ -273,12 +276,12 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        request = p.get_withdraw_info(self._base_url, destination_chain_id, asset_id, amount)
-        return await self._call(request, m.WithdrawInfoResponse)
+        request = protocol.get_withdraw_info(self._base_url, destination_chain_id, asset_id, amount)
+        return await self._call(request, models.WithdrawInfoResponse)
 
     async def get_withdraw_fee(
         self, destination_chain_id: int, asset_id: str
-    ) -> m.WithdrawFeeResponse:
+    ) -> models.WithdrawFeeResponse:
         """``GET /v1/withdraw/fee``: the current fee quote in Fuel base units.
 
         Args:
@@ -295,12 +298,12 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        request = p.get_withdraw_fee(self._base_url, destination_chain_id, asset_id)
-        return await self._call(request, m.WithdrawFeeResponse)
+        request = protocol.get_withdraw_fee(self._base_url, destination_chain_id, asset_id)
+        return await self._call(request, models.WithdrawFeeResponse)
 
     async def prepare_withdraw(
-        self, request: m.WithdrawPrepareRequest
-    ) -> m.WithdrawPrepareResponse:
+        self, request: models.WithdrawPrepareRequest
+    ) -> models.WithdrawPrepareResponse:
         """``POST /v1/withdraw/prepare``: the unsigned Fuel script and its proof.
 
         Inspect it with :func:`~o2_core.bridge.parse_fuel_unsigned_transaction` (with a
@@ -319,10 +322,10 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        built = p.prepare_withdraw(self._base_url, request)
-        return await self._call(built, m.WithdrawPrepareResponse)
+        built = protocol.prepare_withdraw(self._base_url, request)
+        return await self._call(built, models.WithdrawPrepareResponse)
 
-    async def submit_withdraw(self, request: m.SubmitRequest) -> m.WithdrawSubmitResponse:
+    async def submit_withdraw(self, request: models.SubmitRequest) -> models.WithdrawSubmitResponse:
         """``POST /v1/withdraw/submit`` with the 64-byte Fuel compact signature.
 
         A :class:`~o2_core.bridge.BridgeTimeout` or
@@ -342,10 +345,10 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        built = p.submit_withdraw(self._base_url, request)
-        return await self._call(built, m.WithdrawSubmitResponse)
+        built = protocol.submit_withdraw(self._base_url, request)
+        return await self._call(built, models.WithdrawSubmitResponse)
 
-    async def get_withdraw_status(self, fuel_tx_id: str) -> m.WithdrawStatusResponse:
+    async def get_withdraw_status(self, fuel_tx_id: str) -> models.WithdrawStatusResponse:
         """``GET /v1/withdraw/status``; an unknown id raises a 404 ``BridgeApiError``.
 
         Args:
@@ -361,8 +364,8 @@ class FastBridgeClient:
             BridgeTimeout: no reply within ``timeout_seconds``.
             BridgeTransportError: no reply at all.
         """
-        request = p.get_withdraw_status(self._base_url, fuel_tx_id)
-        return await self._call(request, m.WithdrawStatusResponse)
+        request = protocol.get_withdraw_status(self._base_url, fuel_tx_id)
+        return await self._call(request, models.WithdrawStatusResponse)
 
 
 __all__ = [

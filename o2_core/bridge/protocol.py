@@ -22,10 +22,10 @@ import msgspec
 from ..crypto import keccak256
 from ..errors import InvalidInput
 from ..http import GET_HEADERS, JSON_HEADERS, Request, Response
-from . import models as m
+from . import models
 from .errors import HTTP_ERROR, BridgeApiError, BridgeInvalidResponse
 
-T = TypeVar("T", bound=m.BridgeModel)
+T = TypeVar("T", bound=models.BridgeModel)
 
 U64_MAX = 2**64 - 1
 U256_MAX = 2**256 - 1
@@ -170,7 +170,7 @@ def check_amount(value: object, what: str = "amount") -> str:
     Raises:
         InvalidInput: not an integer in 1..2**64-1.
     """
-    amount = m.decimal_int(value, what)
+    amount = models.decimal_int(value, what)
     if not 0 < amount <= U64_MAX:
         raise InvalidInput(f"{what} must be in 1..2**64-1 Fuel base units, got {value!r}")
     return str(int(amount))
@@ -211,7 +211,7 @@ def _check_proof(value: object) -> str:
     return value
 
 
-def _check_model(value: object, kind: type[m.BridgeModel], what: str) -> None:
+def _check_model(value: object, kind: type[models.BridgeModel], what: str) -> None:
     if not isinstance(value, kind):
         raise InvalidInput(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
 
@@ -290,9 +290,9 @@ def get_deposit_info(
     return _get(base, "/v1/deposit/info", params)
 
 
-def _permit(permit: m.DepositPermit) -> dict[str, Any]:
-    _check_model(permit, m.DepositPermit, "permit")
-    deadline = m.decimal_int(permit.deadline, "permit.deadline")
+def _permit(permit: models.DepositPermit) -> dict[str, Any]:
+    _check_model(permit, models.DepositPermit, "permit")
+    deadline = models.decimal_int(permit.deadline, "permit.deadline")
     if deadline > U256_MAX:
         raise InvalidInput("permit.deadline must fit uint256")
     if type(permit.v) is not int or not 0 <= permit.v <= 255:
@@ -305,7 +305,7 @@ def _permit(permit: m.DepositPermit) -> dict[str, Any]:
     }
 
 
-def prepare_deposit(base: str, request: m.DepositPrepareRequest) -> Request:
+def prepare_deposit(base: str, request: models.DepositPrepareRequest) -> Request:
     """``POST /v1/deposit/prepare``: an EVM sender, a Fuel recipient, a Fuel-unit amount.
 
     Args:
@@ -318,7 +318,7 @@ def prepare_deposit(base: str, request: m.DepositPrepareRequest) -> Request:
     Raises:
         InvalidInput: an argument out of range or malformed (nothing is sent).
     """
-    _check_model(request, m.DepositPrepareRequest, "request")
+    _check_model(request, models.DepositPrepareRequest, "request")
     if request.to_type not in ("address", "contract"):
         raise InvalidInput(f"to_type must be 'address' or 'contract', got {request.to_type!r}")
     payload: dict[str, Any] = {
@@ -334,8 +334,8 @@ def prepare_deposit(base: str, request: m.DepositPrepareRequest) -> Request:
     return _post(base, "/v1/deposit/prepare", payload)
 
 
-def _submit(base: str, path: str, request: m.SubmitRequest, signature_size: int) -> Request:
-    _check_model(request, m.SubmitRequest, "request")
+def _submit(base: str, path: str, request: models.SubmitRequest, signature_size: int) -> Request:
+    _check_model(request, models.SubmitRequest, "request")
     payload = {
         "preparationProof": _check_proof(request.preparation_proof),
         "unsignedTransaction": check_hex(request.unsigned_transaction, "unsigned_transaction"),
@@ -344,7 +344,7 @@ def _submit(base: str, path: str, request: m.SubmitRequest, signature_size: int)
     return _post(base, path, payload)
 
 
-def submit_deposit(base: str, request: m.SubmitRequest) -> Request:
+def submit_deposit(base: str, request: models.SubmitRequest) -> Request:
     """``POST /v1/deposit/submit`` with a 65-byte EVM signature ``r || s || v``.
 
     Args:
@@ -433,7 +433,7 @@ def get_withdraw_fee(base: str, destination_chain_id: int, asset_id: str) -> Req
     return _get(base, "/v1/withdraw/fee", params)
 
 
-def prepare_withdraw(base: str, request: m.WithdrawPrepareRequest) -> Request:
+def prepare_withdraw(base: str, request: models.WithdrawPrepareRequest) -> Request:
     """``POST /v1/withdraw/prepare``: a Fuel sender, an EVM recipient, a Fuel-unit amount.
 
     Args:
@@ -446,7 +446,7 @@ def prepare_withdraw(base: str, request: m.WithdrawPrepareRequest) -> Request:
     Raises:
         InvalidInput: an argument out of range or malformed (nothing is sent).
     """
-    _check_model(request, m.WithdrawPrepareRequest, "request")
+    _check_model(request, models.WithdrawPrepareRequest, "request")
     payload = {
         "destinationChainId": check_chain_id(request.destination_chain_id, "destination_chain_id"),
         "from": check_b256(request.from_address, "from_address"),
@@ -457,7 +457,7 @@ def prepare_withdraw(base: str, request: m.WithdrawPrepareRequest) -> Request:
     return _post(base, "/v1/withdraw/prepare", payload)
 
 
-def submit_withdraw(base: str, request: m.SubmitRequest) -> Request:
+def submit_withdraw(base: str, request: models.SubmitRequest) -> Request:
     """``POST /v1/withdraw/submit`` with a 64-byte Fuel compact signature.
 
     Args:
@@ -497,7 +497,7 @@ _decoders: dict[type, msgspec.json.Decoder[Any]] = {}
 def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
     decoder = _decoders.get(kind)
     if decoder is None:
-        decoder = _decoders[kind] = msgspec.json.Decoder(kind, dec_hook=m._dec_hook)
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind, dec_hook=models._dec_hook)
     return decoder
 
 

@@ -21,8 +21,8 @@ from ..api import O2Api
 from ..config import NetworkConfig
 from ..directory import MarketDirectory
 from ..errors import AccountNotFound, InvalidInput, O2Error
-from ..http import Decoder, Reply, Request
-from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256, decode
+from ..http import Decoder, Reply, Request, decoder_of
+from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256
 from ..orders import check_session_alive
 from ..parallel_manager import ParallelNonceManager
 from ..parallel_nonce import (
@@ -37,18 +37,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-
-def decoder_of(kind: type[T]) -> Decoder[T]:
-    """A body decoder into ``kind``.
-
-    Args:
-        kind: the msgspec type to decode into.
-
-    Returns:
-        A function from JSON body bytes to a ``kind`` (a ProtocolError when the body
-        does not fit).
-    """
-    return lambda body: decode(body, kind)
 
 
 class ClientBase:

@@ -18,6 +18,7 @@ import anyio
 from .. import crypto, http
 from ..actions import parallel_withdraw_body, session_body, upgrade_body, withdraw_body
 from ..errors import InvalidInput, O2Error
+from ..http import decoder_of
 from ..markets import NumericInput, scale_amount
 from ..models import (
     AddressIdentity,
@@ -33,7 +34,7 @@ from ..onchain_revert import is_no_upgrade_available, is_selector_mismatch_rever
 from ..orders import prepare_group
 from ..parallel_manager import ParallelNonceManager
 from ..parallel_nonce import ParallelNonce, check_lane
-from .base import ClientBase, decoder_of
+from .base import ClientBase
 
 logger = logging.getLogger(__name__)
 
