@@ -293,6 +293,11 @@ class SimServer:
                     await ws.send_str(text)
                 if conn.closed:
                     break
+            if conn.close_code == CLOSE_SLOW_CONSUMER:
+                # an eviction: the handler cancels this task and closes with a grace
+                # (_evict); a close begun here would be cancelled mid-way, and a
+                # cancelled close aborts the socket before the client reads anything
+                return
             code = conn.close_code or CLOSE_DROPPED
             await ws.close(code=code, message=conn.close_reason.encode())
 
