@@ -56,9 +56,9 @@ def o2_json(*argv: str) -> Any:
 
 def test_markets_are_an_aligned_table() -> None:
     assert o2("markets") == (0, (
-        "PAIR           TICK  MIN ORDER  MAKER FEE  TAKER FEE  MARKET ID\n"
-        f"fFUEL/fUSDC  0.0001    1 fUSDC     0.0001     0.0002  {FUEL_ID}\n"
-        f"fETH/fUSDC   0.01      1 fUSDC     0.0001     0.0002  {ETH_ID}\n"
+        "PAIR           TICK   MIN ORDER  MAKER FEE  TAKER FEE  MARKET ID\n"
+        f"fFUEL/fUSDC  0.0001  0.01 fUSDC     0.0001     0.0002  {FUEL_ID}\n"
+        f"fETH/fUSDC   0.01    0.01 fUSDC     0.0001     0.0002  {ETH_ID}\n"
     ), "")
 
 
@@ -69,7 +69,7 @@ def test_markets_as_json() -> None:
     assert fuel["quote"] == {**fuel["quote"], "symbol": "fUSDC", "decimals": 6,
                              "max_precision": 4}
     assert (fuel["tick"], fuel["min_order"], fuel["min_order_chain"]) == (
-        "0.0001", "1.000000", 1_000_000)
+        "0.0001", "0.010000", 10_000)
     assert (eth["pair"], eth["tick"], eth["maker_fee"], eth["taker_fee"]) == (
         ETH, "0.01", "0.0001", "0.0002")
 

@@ -222,7 +222,8 @@ def test_the_wheel_metadata(built: Built) -> None:
     requires = metadata.get_all("Requires-Dist")
     assert 'aiohttp>=3.11; extra == "aiohttp"' in requires
     assert 'ccxt<5,>=4.5.81; extra == "ccxt"' in requires
-    assert set(metadata.get_all("Provides-Extra")) == {"aiohttp", "ccxt", "test", "dev", "bench"}
+    assert set(metadata.get_all("Provides-Extra")) == {
+        "aiohttp", "ccxt", "test", "dev", "bench", "docs"}
     assert "[console_scripts]\no2 = o2_cli.main:main\no2-sim = o2_cli.sim:main\n" in entry_points
     assert ("[o2_core.transports]\naiohttp = o2_transport_aiohttp:AiohttpTransport\n"
             "httpx = o2_transport_httpx:HttpxTransport\n"
