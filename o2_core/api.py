@@ -1,7 +1,8 @@
 """``O2Api``: the low-level REST client, one method per endpoint, over a Transport.
 
 Each method builds a :class:`~o2_core.http.Request` with the pure core, sends it with
-the retries :class:`~o2_core.policy.RetryPolicy` decides, and decodes the reply. Method
+the retries :class:`~o2_core.policy.RetryPolicy` decides (:mod:`o2_core.api_base`), and
+decodes the reply (:mod:`o2_core.replies`). Method
 names and arguments follow the official SDK's ``O2Api`` (ids, not market names; depth
 ``precision`` as its wire value). :class:`~o2_core.client.O2Client` is built on it and is
 what most code wants. anyio only (sleeps between retries); it opens no socket itself.
@@ -9,26 +10,12 @@ what most code wants. anyio only (sleeps between retries); it opens no socket it
 
 from __future__ import annotations
 
-import logging
-import random
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-import anyio
-import msgspec
-
-from . import http
-from .config import NetworkConfig
-from .errors import (
-    InvalidInput,
-    ProtocolError,
-    TransportError,
-    UnknownSubmissionOutcome,
-    UsageError,
-    excerpt,
-)
-from .http import Decoder, Reply, Request, decoder_of
+from . import http, replies
+from .api_base import ApiBase
+from .errors import InvalidInput, TransportError
 from .models import (
     AccountCreateResponse,
     AccountInfo,
@@ -51,12 +38,7 @@ from .models import (
     decode,
     encode,
 )
-from .policy import Raise, Retry, RetryPolicy
-from .transport import Transport, default_transport, transport_factories
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
+from .replies import decoder_of
 
 
 def _body(payload: Mapping[str, Any]) -> bytes:
@@ -66,48 +48,7 @@ def _body(payload: Mapping[str, Any]) -> bytes:
     return encode(dict(payload))
 
 
-def _over_client_session(session: Any) -> Transport:
-    """The installed aiohttp transport over a caller's ``aiohttp.ClientSession``."""
-    factory: Callable[..., Transport] | None = transport_factories().get("aiohttp")
-    if factory is None:
-        raise UsageError(
-            f"O2Api got a {type(session).__name__} as its session, which needs the aiohttp "
-            "transport (o2_transport_aiohttp); pass transport= instead"
-        )
-    return factory(session)
-
-
-def _json_reply(request: Request, reply: Reply) -> Any:
-    """A success reply's JSON, or a ProtocolError naming the endpoint and the status."""
-    body = reply.response.body
-    try:
-        return msgspec.json.decode(body)
-    except (msgspec.DecodeError, ValueError, RecursionError) as err:
-        raise ProtocolError(
-            f"Non-JSON response from {request.method} {urlsplit(request.url).path} "
-            f"(HTTP {reply.response.status}): {excerpt(body)}"
-        ) from err
-
-
-def _json_object(request: Request, reply: Reply) -> dict[str, Any]:
-    data = _json_reply(request, reply)
-    if not isinstance(data, dict):
-        path = urlsplit(request.url).path
-        raise ProtocolError(f"{request.method} {path}: expected a JSON object, got {data!r:.80}")
-    return data
-
-
-def _json_list(request: Request, reply: Reply, key: str) -> list[Any]:
-    """A reply that is a bare list, or an object with the list under ``key``."""
-    data = _json_reply(request, reply)
-    items = data.get(key, []) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        path = urlsplit(request.url).path
-        raise ProtocolError(f"{request.method} {path}: expected a list, got {data!r:.80}")
-    return items
-
-
-class O2Api:
+class O2Api(ApiBase):
     """Low-level REST client for the O2 Exchange.
 
     The official constructor shape, ``O2Api(config, session=None,
@@ -131,119 +72,6 @@ class O2Api:
         InvalidInput: a non-positive timeout, or both ``session`` and ``transport``.
         UsageError: an aiohttp session without the aiohttp transport installed.
     """
-
-    def __init__(
-        self,
-        config: NetworkConfig,
-        session: Transport | Any = None,
-        action_timeout_seconds: float = 30.0,
-        *,
-        transport: Transport | None = None,
-        transport_factory: Callable[[], Transport] | None = None,
-        policy: RetryPolicy | None = None,
-        request_timeout: float = 10.0,
-        rand: Callable[[], float] = random.random,
-    ) -> None:
-        if not request_timeout > 0 or not action_timeout_seconds > 0:
-            raise InvalidInput("timeouts must be greater than zero")
-        if session is not None and transport is not None:
-            raise InvalidInput("give a session or a transport, not both")
-        if session is not None and not isinstance(session, Transport):
-            transport = _over_client_session(session)
-        elif session is not None:
-            transport = session
-        self.config = config
-        self._transport = transport
-        self._transport_factory = transport_factory
-        self.policy = policy if policy is not None else RetryPolicy()
-        self.request_timeout = request_timeout
-        self.action_timeout = action_timeout_seconds
-        self._rand = rand
-
-    @property
-    def transport(self) -> Transport:
-        """The transport requests travel over (the default one is made on first use)."""
-        if self._transport is None:
-            factory = self._transport_factory
-            self._transport = (
-                factory() if factory is not None else default_transport(self.config.api_base)
-            )
-        return self._transport
-
-    @property
-    def has_transport(self) -> bool:
-        """True once a transport exists (given, or made by a first request)."""
-        return self._transport is not None
-
-    async def close(self) -> None:
-        """Close the transport (if one was ever made)."""
-        if self._transport is not None:
-            await self._transport.aclose()
-
-    # --- sending ---------------------------------------------------------------------
-
-    async def send(self, request: Request, timeout: float | None = None) -> Reply:
-        """Send ``request`` with the policy's retries.
-
-        Args:
-            request: the request (``idempotent`` decides whether a lost reply is retried).
-            timeout: seconds one attempt may take (default: ``request_timeout``).
-
-        Returns:
-            The success reply.
-
-        Raises:
-            O2Error: the error the last reply stands for, or the transport's failure
-                (``UnknownSubmissionOutcome`` for a signed submission without reply).
-        """
-        timeout = self.request_timeout if timeout is None else timeout
-        attempt = 0
-        path = urlsplit(request.url).path  # never the query, headers or body: no secrets
-        while True:
-            outcome: Reply | TransportError
-            started = anyio.current_time()
-            try:
-                outcome = http.classify(await self.transport.request(request, timeout))
-            except TransportError as err:
-                outcome = err
-            if logger.isEnabledFor(logging.DEBUG):
-                status = outcome.response.status if isinstance(outcome, Reply) else "no reply"
-                elapsed = (anyio.current_time() - started) * 1000
-                logger.debug("%s %s -> %s in %.1f ms", request.method, path, status, elapsed)
-            decision = self.policy.decide(request, attempt, outcome, self._rand())
-            if isinstance(decision, Retry):
-                reason = outcome.error if isinstance(outcome, Reply) else outcome
-                delay = decision.delay
-                logger.info("%s %s failed (%s); retry in %.2fs", request.method, path, reason,
-                            delay)
-                attempt += 1
-                await anyio.sleep(decision.delay)
-            elif isinstance(decision, Raise):
-                if isinstance(decision.error, UnknownSubmissionOutcome):
-                    logger.warning("%s %s: outcome unknown, not re-sent: %s",
-                                   request.method, path, outcome)
-                if decision.error is outcome or not isinstance(outcome, TransportError):
-                    raise decision.error
-                raise decision.error from outcome
-            else:
-                assert isinstance(outcome, Reply)
-                return outcome
-
-    async def fetch(self, request: Request, decoder: Decoder[T]) -> T:
-        """Send ``request`` and decode its success reply with ``decoder``.
-
-        Args:
-            request: the request.
-            decoder: turns the reply's body into the result.
-
-        Returns:
-            What ``decoder`` returns.
-
-        Raises:
-            O2Error: the error the reply stands for, once the retries are spent (a
-                TransportError when no reply came, a ProtocolError for an unreadable one).
-        """
-        return decoder((await self.send(request)).response.body)
 
     # --- market data -----------------------------------------------------------------
 
@@ -273,7 +101,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_market_summary(self.config.api_base, market_id)
-        return await self.fetch(request, http.decode_summary)
+        return await self.fetch(request, replies.decode_summary)
 
     async def get_market_ticker(self, market_id: str) -> MarketTicker:
         """``GET /v1/markets/ticker`` (an object, or the live API's one-item list).
@@ -289,7 +117,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_market_ticker(self.config.api_base, market_id)
-        return await self.fetch(request, lambda body: http.decode_ticker(body, market_id))
+        return await self.fetch(request, lambda body: replies.decode_ticker(body, market_id))
 
     async def get_depth(
         self, market_id: str, precision: int = 10, limit: int | None = None
@@ -312,7 +140,7 @@ class O2Api:
         """
         level = http.depth_precision_level(precision)
         request = http.get_depth(self.config.api_base, market_id, level, limit)
-        snapshot = await self.fetch(request, http.decode_depth)
+        snapshot = await self.fetch(request, replies.decode_depth)
         if limit is not None:  # honoured even if the server ignores it
             return DepthSnapshot(snapshot.bids[:limit], snapshot.asks[:limit], snapshot.market_id)
         return snapshot
@@ -351,7 +179,7 @@ class O2Api:
         request = http.get_trades(
             self.config.api_base, market_id, count, direction, start_timestamp, start_trade_id
         )
-        return await self.fetch(request, http.decode_trades)
+        return await self.fetch(request, replies.decode_trades)
 
     async def get_trades_by_account(
         self,
@@ -389,7 +217,7 @@ class O2Api:
             start_timestamp,
             start_trade_id,
         )
-        return await self.fetch(request, http.decode_trades)
+        return await self.fetch(request, replies.decode_trades)
 
     async def get_bars(
         self, market_id: str, from_ts: int, to_ts: int, resolution: str = "1h"
@@ -411,7 +239,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_bars(self.config.api_base, market_id, from_ts, to_ts, resolution)
-        return await self.fetch(request, http.decode_bars)
+        return await self.fetch(request, replies.decode_bars)
 
     # --- accounts --------------------------------------------------------------------
 
@@ -533,7 +361,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_order(self.config.api_base, market_id, order_id)
-        return await self.fetch(request, http.decode_order)
+        return await self.fetch(request, replies.decode_order)
 
     async def whitelist_account(self, trade_account_id: str) -> WhitelistResponse:
         """``POST /analytics/v1/whitelist``.
@@ -616,7 +444,7 @@ class O2Api:
         """
         request = http.post_actions(self.config.api_base, owner_id, _body(actions_request))
         reply = await self.send(request, self.action_timeout)
-        return http.decode_actions(reply.response.body)
+        return replies.decode_actions(reply.response.body)
 
     async def withdraw(
         self, owner_id: str, withdraw_request: Mapping[str, Any]
@@ -658,7 +486,7 @@ class O2Api:
                 is current).
         """
         built = http.post_upgrade(self.config.api_base, owner_id, _body(request))
-        return _json_object(built, await self.send(built, self.action_timeout))
+        return replies.json_object(built, await self.send(built, self.action_timeout))
 
     async def get_account_window(
         self, trade_account_id: str, nonce_session_id: int = 0
@@ -680,7 +508,7 @@ class O2Api:
         """
         request = http.get_accounts_window(self.config.api_base, trade_account_id,
                                            nonce_session_id)
-        return _json_object(request, await self.send(request))
+        return replies.json_object(request, await self.send(request))
 
     # --- aggregated (CoinGecko/CMC style) ---------------------------------------------
 
@@ -695,7 +523,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_aggregated(self.config.api_base, "assets")
-        items = _json_list(request, await self.send(request), "assets")
+        items = replies.json_list(request, await self.send(request), "assets")
         return [AggregatedAsset.from_dict(item) for item in items]
 
     async def get_aggregated_orderbook(
@@ -718,7 +546,7 @@ class O2Api:
         request = http.get_aggregated(
             self.config.api_base, "orderbook", market_pair=market_pair, depth=depth, level=level
         )
-        return _json_object(request, await self.send(request))
+        return replies.json_object(request, await self.send(request))
 
     async def get_aggregated_summary(self) -> list[dict[str, Any]]:
         """``GET /v1/aggregated/summary``.
@@ -731,7 +559,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_aggregated(self.config.api_base, "summary")
-        return _json_list(request, await self.send(request), "summary")
+        return replies.json_list(request, await self.send(request), "summary")
 
     async def get_aggregated_ticker(self) -> list[dict[str, Any]]:
         """``GET /v1/aggregated/ticker``.
@@ -744,7 +572,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_aggregated(self.config.api_base, "ticker")
-        return _json_list(request, await self.send(request), "ticker")
+        return replies.json_list(request, await self.send(request), "ticker")
 
     async def get_aggregated_trades(self, market_pair: str) -> list[Trade]:
         """``GET /v1/aggregated/trades`` of a ``BASE_QUOTE`` pair.
@@ -760,7 +588,7 @@ class O2Api:
                 TransportError when no reply came, a ProtocolError for an unreadable one).
         """
         request = http.get_aggregated(self.config.api_base, "trades", market_pair=market_pair)
-        return await self.fetch(request, http.decode_trades)
+        return await self.fetch(request, replies.decode_trades)
 
     # --- faucet ----------------------------------------------------------------------
 
@@ -804,7 +632,7 @@ class O2Api:
             response = await self.transport.request(request, self.request_timeout)
         except TransportError as err:
             return FaucetResponse(error=str(err))
-        return http.parse_faucet(response)
+        return replies.parse_faucet(response)
 
 
 __all__ = ["O2Api"]

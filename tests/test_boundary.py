@@ -25,6 +25,7 @@ ASYNC_SHELL = (
     "client/owner.py",
     "client/streams.py",
     "api.py",
+    "api_base.py",
     "sequencer.py",
     "stream_driver.py",
     "websocket.py",

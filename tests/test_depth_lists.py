@@ -13,7 +13,7 @@ import o2_core
 from o2_core import book, models
 from o2_core.depth import DepthLevel, DepthSnapshot, DepthUpdate, FrozenList
 from o2_core.frames import decode_frame
-from o2_core.http import decode_depth
+from o2_core.replies import decode_depth
 
 MID = "0x" + "ab" * 32
 LEVELS = [{"price": "101", "quantity": "3"}, {"price": "100", "quantity": "5"}]

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from o2_core import errors
 from o2_core.abi_errors import ERROR_ENUMS
 from o2_core.errors import O2Error, OnChainRevert, ProtocolError, RateLimitExceeded
-from o2_core.http import Response, check
+from o2_core.http import Response
 from o2_core.onchain_revert import decode_revert_reason
+from o2_core.replies import check
 
 REPO = Path(__file__).resolve().parents[1]
 ABI_DATA = REPO / "tests" / "data" / "abi_error_enums.json"

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from o2_core import O2Client, OrderSide, depth, frames, http, models, onchain_revert
+from o2_core import O2Client, OrderSide, depth, frames, http, models, onchain_revert, replies
 from o2_core import errors as errors_mod
 from o2_core.bridge import inspection, protocol
 from o2_core.bridge import models as bridge_models
@@ -119,9 +119,10 @@ PARSERS: dict[str, tuple[Callable[[bytes], Any], bool]] = {
     "errors.error_from_body[429]": (lambda b: errors_mod.error_from_body(429, b, 1.0), False),
     "http.classify": (lambda b: http.classify(_ok(b)), False),
     "http.classify[500]": (lambda b: http.classify(Response(500, b, {})), False),
-    "http.check": (lambda b: http.check(_ok(b)), True),
-    "http.decode_ticker": (lambda b: http.decode_ticker(b, "0x" + "aa" * 32), True),
-    "http.parse_ticker": (lambda b: http.parse_ticker(_ok(b)), True),
+    "replies.check": (lambda b: replies.check(_ok(b)), True),
+    "replies.decoder_of": (lambda b: replies.decoder_of(models.AccountInfo)(b), True),
+    "replies.decode_ticker": (lambda b: replies.decode_ticker(b, "0x" + "aa" * 32), True),
+    "replies.parse_ticker": (lambda b: replies.parse_ticker(_ok(b)), True),
     "frames.decode_frame": (frames.decode_frame, False),
     "frames.FrameDecoder": (lambda b: frames.FrameDecoder().decode(b), False),
     "onchain_revert.decode_revert_reason": (
@@ -133,18 +134,18 @@ PARSERS: dict[str, tuple[Callable[[bytes], Any], bool]] = {
     "bridge.inspection.parse_fuel_unsigned_transaction": (
         lambda b: inspection.parse_fuel_unsigned_transaction("0x" + b.hex(), 0, 255), True),
 }
-for _name, _fn in vars(http).items():
+for _name, _fn in vars(replies).items():
     if _name.startswith("decode_") and _name != "decode_ticker" and callable(_fn):
-        PARSERS[f"http.{_name}"] = (_fn, True)
+        PARSERS[f"replies.{_name}"] = (_fn, True)
     if _name.startswith("parse_") and _name != "parse_ticker" and callable(_fn):
-        PARSERS[f"http.{_name}"] = (lambda b, fn=_fn: fn(_ok(b)), True)
+        PARSERS[f"replies.{_name}"] = (lambda b, fn=_fn: fn(_ok(b)), True)
 for _cls in MODELS:
     _where = "bridge" if _cls.__module__ == bridge_models.__name__ else "models"
     if _where == "models":
         PARSERS[f"models.decode[{_cls.__name__}]"] = (
             lambda b, c=_cls: models.decode(b, c), True)
-        PARSERS[f"http.parse[{_cls.__name__}]"] = (
-            lambda b, c=_cls: http.parse(_ok(b), c), True)
+        PARSERS[f"replies.parse[{_cls.__name__}]"] = (
+            lambda b, c=_cls: replies.parse(_ok(b), c), True)
     else:
         PARSERS[f"bridge.protocol.parse_reply[{_cls.__name__}]"] = (
             lambda b, c=_cls: protocol.parse_reply(_ok(b), c), True)
@@ -152,7 +153,8 @@ for _cls in MODELS:
 
 def _public_parsers() -> Iterator[str]:
     """Every public parsing function of the core's reply-facing modules."""
-    for label, mod in (("http", http), ("frames", frames), ("errors", errors_mod),
+    for label, mod in (("http", http), ("replies", replies), ("frames", frames),
+                       ("errors", errors_mod),
                        ("onchain_revert", onchain_revert),
                        ("bridge.inspection", inspection),
                        ("bridge.protocol", protocol)):
@@ -270,7 +272,7 @@ def test_the_measured_hostile_bodies_are_protocol_errors(raw: bytes) -> None:
         _call(name, raw)
     assert isinstance(http.classify(_ok(raw)).error, (O2Error, type(None)))
     with pytest.raises(O2Error) as info:
-        http.parse(_ok(raw), models.MarketsResponse)
+        replies.parse(_ok(raw), models.MarketsResponse)
     assert len(str(info.value)) < 400  # a short excerpt, not the whole body
 
 

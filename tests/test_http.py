@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from o2_core import http
+from o2_core import http, replies
 from o2_core import models as m
 from o2_core.errors import InvalidInput, MarketNotFound, O2Error, ProtocolError
 from o2_core.http import Request, Response
@@ -210,61 +210,61 @@ def ok(payload: object) -> Response:
 
 def test_parse_ticker_both_shapes() -> None:
     for payload in (TICKER, [TICKER]):
-        ticker = http.parse_ticker(ok(payload))
+        ticker = replies.parse_ticker(ok(payload))
         assert ticker.market_id == MID and ticker.high == 10 and ticker.low == 5
     with pytest.raises(ProtocolError):
-        http.parse_ticker(ok([]))
+        replies.parse_ticker(ok([]))
 
 
 def test_parse_trades_both_shapes() -> None:
     for payload in ({"trades": [TRADE], "market_id": MID}, [TRADE]):
-        (trade,) = http.parse_trades(ok(payload))
+        (trade,) = replies.parse_trades(ok(payload))
         assert trade.total == 100 and trade.maker == m.ContractIdentity(TA)
 
 
 def test_parse_bars_both_shapes() -> None:
     for payload in ({"bars": [BAR]}, [BAR]):
-        (bar,) = http.parse_bars(ok(payload))
+        (bar,) = replies.parse_bars(ok(payload))
         assert (bar.open, bar.high, bar.volume, bar.time) == (1, 3, 11, 60000)
 
 
 @pytest.mark.parametrize("key", ["orders", "view"])
 def test_parse_depth_both_keys(key: str) -> None:
-    snapshot = http.parse_depth(ok({"market_id": MID, key: BOOK}))
+    snapshot = replies.parse_depth(ok({"market_id": MID, key: BOOK}))
     assert snapshot.market_id == MID
     assert snapshot.bids == [m.DepthLevel(10, 3)] and snapshot.asks == [m.DepthLevel(12, 4)]
-    empty = http.parse_depth(ok({"market_id": MID}))
+    empty = replies.parse_depth(ok({"market_id": MID}))
     assert empty.bids == [] and empty.asks == []
 
 
 def test_parse_order_wrapped() -> None:
-    order = http.parse_order(ok({"order": ORDER}))
+    order = replies.parse_order(ok({"order": ORDER}))
     assert order.order_id == "0x01" and order.quantity == 5 and order.is_open
     with pytest.raises(ProtocolError):
-        http.parse_order(ok(ORDER))
+        replies.parse_order(ok(ORDER))
 
 
 def test_parse_generic_and_errors() -> None:
-    info = http.parse(ok({"trade_account_id": TA, "nonce": "3"}), m.AccountCreateResponse)
+    info = replies.parse(ok({"trade_account_id": TA, "nonce": "3"}), m.AccountCreateResponse)
     assert info.nonce == 3
     with pytest.raises(MarketNotFound):
-        http.parse(Response(404, b'{"code": 2000, "message": "no"}'), m.Market)
+        replies.parse(Response(404, b'{"code": 2000, "message": "no"}'), m.Market)
     with pytest.raises(ProtocolError):
-        http.parse(ok({"nonce": 1}), m.AccountCreateResponse)
+        replies.parse(ok({"nonce": 1}), m.AccountCreateResponse)
     with pytest.raises(O2Error, match="HTTP 503"):
-        http.check(Response(503, b'{"unrelated": 1}'))
+        replies.check(Response(503, b'{"unrelated": 1}'))
 
 
 def test_parse_actions() -> None:
-    reply = http.parse_actions(ok({"tx_id": "0xAB", "orders": [ORDER]}))
+    reply = replies.parse_actions(ok({"tx_id": "0xAB", "orders": [ORDER]}))
     assert reply.success and reply.tx_id == "0xab" and reply.orders is not None
     with pytest.raises(ProtocolError, match="tx_id"):
-        http.parse_actions(ok({"orders": []}))
+        replies.parse_actions(ok({"orders": []}))
 
 
 def test_parse_faucet() -> None:
-    assert http.parse_faucet(ok({"message": "minted"})).success
-    cooldown = http.parse_faucet(Response(429, b'{"error": "cooldown: wait 1h"}'))
+    assert replies.parse_faucet(ok({"message": "minted"})).success
+    cooldown = replies.parse_faucet(Response(429, b'{"error": "cooldown: wait 1h"}'))
     assert not cooldown.success and cooldown.error == "cooldown: wait 1h"
     with pytest.raises(ProtocolError):
-        http.parse_faucet(Response(502, b"<html>"))
+        replies.parse_faucet(Response(502, b"<html>"))

@@ -11,7 +11,7 @@ import pytest
 
 from o2_core import crypto
 from o2_core.errors import InvalidInput, ProtocolError
-from o2_core.http import Response, decode_summary, decode_ticker, parse_ticker
+from o2_core.http import Response
 from o2_core.models import (
     AddressIdentity,
     BalanceEntry,
@@ -24,6 +24,7 @@ from o2_core.models import (
     SessionInfo,
     decode,
 )
+from o2_core.replies import decode_summary, decode_ticker, parse_ticker
 
 A = "0x" + "a1" * 32
 B = "0x" + "b2" * 32

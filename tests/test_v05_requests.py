@@ -9,7 +9,7 @@ import wire_bodies
 from hypothesis import given
 from hypothesis import strategies as st
 
-from o2_core import actions, crypto, encoding, http
+from o2_core import actions, crypto, encoding, http, replies
 from o2_core import models as m
 from o2_core.errors import (
     InvalidInput,
@@ -182,25 +182,25 @@ def test_upgrade_request() -> None:
 
 def test_parse_window() -> None:
     reply = b'{"nonce_session_id":"1","base":"3","slots":[{"word_position":"3","bitmap":"7"}]}'
-    window = http.parse_accounts_window(http.Response(200, reply))
+    window = replies.parse_accounts_window(http.Response(200, reply))
     assert window == WindowResponse(1, 3, (WindowSlot(3, 7),))
     with pytest.raises(ProtocolError):
-        http.parse_accounts_window(http.Response(200, b"not json"))
+        replies.parse_accounts_window(http.Response(200, b"not json"))
     with pytest.raises(ProtocolError):
-        http.parse_accounts_window(http.Response(200, b"[1, 2]"))
+        replies.parse_accounts_window(http.Response(200, b"[1, 2]"))
     with pytest.raises(ProtocolError):
-        http.parse_accounts_window(http.Response(200, b'{"base": "0"}'))
+        replies.parse_accounts_window(http.Response(200, b'{"base": "0"}'))
     with pytest.raises(InvalidRequest):
-        http.parse_accounts_window(http.Response(400, b'{"code": 1001, "message": "bad"}'))
+        replies.parse_accounts_window(http.Response(400, b'{"code": 1001, "message": "bad"}'))
 
 
 def test_parse_upgrade() -> None:
     tx = "0x" + "cd" * 32
-    assert http.parse_upgrade(http.Response(200, json.dumps({"tx_id": tx}).encode())) == tx
+    assert replies.parse_upgrade(http.Response(200, json.dumps({"tx_id": tx}).encode())) == tx
     with pytest.raises(ProtocolError):
-        http.parse_upgrade(http.Response(200, b"{}"))
+        replies.parse_upgrade(http.Response(200, b"{}"))
     no_upgrade = {"message": "Failed to process transaction",
                   "reason": 'Revert: require failed with "No upgrade available"'}
     with pytest.raises(OnChainRevert) as info:
-        http.parse_upgrade(http.Response(400, json.dumps(no_upgrade).encode()))
+        replies.parse_upgrade(http.Response(400, json.dumps(no_upgrade).encode()))
     assert is_no_upgrade_available(info.value)

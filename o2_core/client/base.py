@@ -15,13 +15,13 @@ from typing import TypeVar
 import anyio
 import anyio.abc
 
-from .. import crypto, http
+from .. import crypto, http, replies
 from ..actions import PreparedGroup, actions_body, check_batch, parallel_actions_body
 from ..api import O2Api
 from ..config import NetworkConfig
 from ..directory import MarketDirectory
 from ..errors import AccountNotFound, InvalidInput, O2Error
-from ..http import Decoder, Reply, Request, decoder_of
+from ..http import Reply, Request
 from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256
 from ..orders import check_session_alive
 from ..parallel_manager import ParallelNonceManager
@@ -30,6 +30,7 @@ from ..parallel_nonce import (
     is_parallel_nonce_already_used,
     is_parallel_nonce_out_of_window,
 )
+from ..replies import Decoder, decoder_of
 from ..sequencer import AccountSequencer
 from ..stream_driver import StreamDriver, StreamOptions
 
@@ -122,7 +123,7 @@ class ClientBase:
         request = http.get_accounts_window(self._config.api_base, trade_account_id, lane)
 
         async def window() -> WindowResponse:
-            return await self.api.fetch(request, http.decode_accounts_window)
+            return await self.api.fetch(request, replies.decode_accounts_window)
 
         return ParallelNonceManager(window_fetcher=window, nonce_session_id=lane, clock=self._clock)
 
@@ -178,7 +179,7 @@ class ClientBase:
                 body = parallel_actions_body(groups, nonce, session, collect_orders)
                 return http.post_actions(base, owner, body)
 
-            return await self._submit_parallel(manager, build_parallel, http.decode_actions)
+            return await self._submit_parallel(manager, build_parallel, replies.decode_actions)
 
         def build(nonce: int) -> http.Request:
             check_session_alive(session, self._clock())
@@ -186,7 +187,7 @@ class ClientBase:
             return http.post_actions(base, owner, body)
 
         tid = str(session.trade_account_id)
-        result = await self._submit(tid, build, http.decode_actions)
+        result = await self._submit(tid, build, replies.decode_actions)
         session.nonce = self._sequencer(tid).tracker.current or session.nonce
         return result
 

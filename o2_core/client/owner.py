@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import anyio
 
-from .. import crypto, http
+from .. import crypto, http, replies
 from ..actions import parallel_withdraw_body, session_body, upgrade_body, withdraw_body
 from ..errors import InvalidInput, O2Error
-from ..http import decoder_of
 from ..markets import NumericInput, scale_amount
 from ..models import (
     AddressIdentity,
@@ -123,7 +122,7 @@ class OwnerMixin(ClientBase):
             )
             return http.put_session(base, owner.b256_address, body)
 
-        reply = await self._submit(tid, build, decoder_of(SessionResponse))
+        reply = await self._submit(tid, build, replies.decoder_of(SessionResponse))
         session = SessionInfo(
             session_id=reply.session_id,
             trade_account_id=reply.trade_account_id,
@@ -263,7 +262,7 @@ class OwnerMixin(ClientBase):
             )
             return http.post_withdraw(base, owner.b256_address, body)
 
-        decode = decoder_of(WithdrawResponse)
+        decode = replies.decoder_of(WithdrawResponse)
         if nonce is None:
             return await self._submit(w.trade_account_id, build, decode)
         request = build(nonce)  # signed at exactly that nonce: outside the sequencer
@@ -318,7 +317,7 @@ class OwnerMixin(ClientBase):
             )
             return http.post_withdraw(base, owner.b256_address, body)
 
-        decode = decoder_of(WithdrawResponse)
+        decode = replies.decoder_of(WithdrawResponse)
         if manager is None:
             assert nonce is not None
             return decode((await self._send_signed(build(nonce.encode()))).response.body)
@@ -380,7 +379,7 @@ class OwnerMixin(ClientBase):
             return http.post_upgrade(base, owner.b256_address, body)
 
         try:
-            tx_id = await self._submit(tid, build, http.decode_upgrade)
+            tx_id = await self._submit(tid, build, replies.decode_upgrade)
         except O2Error as err:
             if is_no_upgrade_available(err):
                 logger.info("account %s is already current: no upgrade to apply", tid)

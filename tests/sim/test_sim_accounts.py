@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from o2_core import actions as act
-from o2_core import crypto, http
+from o2_core import crypto, http, replies
 from o2_core import models as m
 from o2_core.errors import OnChainRevert, error_from_body
 from o2_core.sim import Exchange, ManualClock, default_config
@@ -50,7 +50,7 @@ def test_faucet_and_cooldown(sim: Sim) -> None:
     again = sim.send(http.faucet_mint(faucet, contract=trader.trade_account_id))
     assert again.status == 429 and again.header("retry-after") == "40"
     assert msgspec.json.decode(again.body) == {"error": "Faucet cooldown: try again in 40 seconds"}
-    assert http.parse_faucet(again).success is False
+    assert replies.parse_faucet(again).success is False
     sim.clock.advance(40)
     assert sim.send(http.faucet_mint(faucet, contract=trader.trade_account_id)).status == 200
     # minting to a bare address fills a wallet, not a trading account

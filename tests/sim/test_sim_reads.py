@@ -7,7 +7,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from o2_core import http
+from o2_core import http, replies
 from o2_core import models as m
 from o2_core.sim import DEFAULT_MIN_ORDER, default_config
 
@@ -49,7 +49,7 @@ def _book(sim: Sim) -> None:
 def test_depth_buckets(sim: Sim) -> None:
     _book(sim)
     mid = str(sim.by_pair[P].market_id)
-    exact = http.parse_depth(sim.send(http.get_depth(BASE, mid, 1)))  # wire precision 10
+    exact = replies.parse_depth(sim.send(http.get_depth(BASE, mid, 1)))  # wire precision 10
     assert [(lv.price, lv.quantity // FUEL) for lv in exact.bids] == [
         (50_000, 40),
         (49_900, 40),
@@ -61,10 +61,10 @@ def test_depth_buckets(sim: Sim) -> None:
         (50_200, 20),
         (51_000, 40),
     ]
-    coarse = http.parse_depth(sim.send(http.get_depth(BASE, mid, 3)))  # 0.001 buckets
+    coarse = replies.parse_depth(sim.send(http.get_depth(BASE, mid, 3)))  # 0.001 buckets
     assert [(lv.price, lv.quantity // FUEL) for lv in coarse.bids] == [(50_000, 40), (49_000, 120)]
     assert [(lv.price, lv.quantity // FUEL) for lv in coarse.asks] == [(51_000, 100)]
-    limited = http.parse_depth(sim.send(http.get_depth(BASE, mid, 1, limit=2)))
+    limited = replies.parse_depth(sim.send(http.get_depth(BASE, mid, 1, limit=2)))
     assert len(limited.bids) == 2 and len(limited.asks) == 2
     raw = body(sim.get("/v1/depth", market_id=mid, precision=1000))
     assert raw["market_id"] == mid and raw["orders"]["sells"][0] == {
@@ -89,11 +89,11 @@ def _trades(sim: Sim, n: int) -> tuple:
 def test_trades_and_pagination(sim: Sim) -> None:
     maker, taker = _trades(sim, 6)
     mid = str(sim.by_pair[P].market_id)
-    newest = http.parse_trades(sim.send(http.get_trades(BASE, mid, count=4)))
+    newest = replies.parse_trades(sim.send(http.get_trades(BASE, mid, count=4)))
     assert [t.price for t in newest] == [50_500, 50_400, 50_300, 50_200]
     assert all(t.side == "Sell" for t in newest)
     last = newest[-1]
-    page = http.parse_trades(
+    page = replies.parse_trades(
         sim.send(
             http.get_trades(
                 BASE, mid, count=4, start_timestamp=last.timestamp, start_trade_id=last.trade_id
@@ -101,14 +101,14 @@ def test_trades_and_pagination(sim: Sim) -> None:
         )
     )
     assert [t.price for t in page] == [50_100, 50_000]
-    asc = http.parse_trades(sim.send(http.get_trades(BASE, mid, count=3, direction="asc")))
+    asc = replies.parse_trades(sim.send(http.get_trades(BASE, mid, count=3, direction="asc")))
     assert [t.price for t in asc] == [50_000, 50_100, 50_200]
     assert asc[1].timestamp - asc[0].timestamp == 2000  # milliseconds
-    mine = http.parse_trades(
+    mine = replies.parse_trades(
         sim.send(http.get_trades_by_account(BASE, mid, taker.trade_account_id, count=50))
     )
     assert len(mine) == 6 and {t.trader_side for t in mine} == {"taker"}
-    theirs = http.parse_trades(
+    theirs = replies.parse_trades(
         sim.send(http.get_trades_by_account(BASE, mid, maker.trade_account_id, count=2))
     )
     assert {t.trader_side for t in theirs} == {"maker"}
@@ -161,7 +161,7 @@ def test_orders_and_order(sim: Sim) -> None:
         m.OrdersResponse,
     )
     assert [o.order_id for o in asc.orders] == ids[:2]
-    one = http.parse_order(sim.send(http.get_order(BASE, mid, ids[0])))
+    one = replies.parse_order(sim.send(http.get_order(BASE, mid, ids[0])))
     assert one.order_id == ids[0] and one.price == 40_000 and one.is_open and one.side == "Buy"
     assert one.account is not None and one.account.value == a.trade_account_id
     assert error_code(sim.send(http.get_order(BASE, mid, "0x" + "88" * 32))) == 3000
@@ -184,13 +184,14 @@ def test_bars(sim: Sim) -> None:
     _trades(sim, 4)  # trades at t0+1, t0+3, t0+5, t0+7 seconds
     mid = str(sim.by_pair[P].market_id)
     t0 = int(sim.clock.now * 1000) - 8000
-    bars = http.parse_bars(sim.send(http.get_bars(BASE, mid, t0 - t0 % 60_000, t0 + 60_000, "1m")))
+    request = http.get_bars(BASE, mid, t0 - t0 % 60_000, t0 + 60_000, "1m")
+    bars = replies.parse_bars(sim.send(request))
     assert len(bars) == 1
     bar = bars[0]
     assert (bar.open, bar.high, bar.low, bar.close) == (50_000, 50_300, 50_000, 50_300)
     assert bar.buy_volume == 4 * 40 * FUEL and bar.sell_volume == 0
     assert bar.timestamp % 60_000 == 0
-    secs = http.parse_bars(sim.send(http.get_bars(BASE, mid, t0, t0 + 10_000, "1s")))
+    secs = replies.parse_bars(sim.send(http.get_bars(BASE, mid, t0, t0 + 10_000, "1s")))
     assert [b.close for b in secs] == [50_000, 50_100, 50_200, 50_300]
     assert (
         error_code(sim.get("/v1/bars", market_id=mid, **{"from": 10, "to": 5, "resolution": "1m"}))
@@ -210,13 +211,13 @@ def test_bars(sim: Sim) -> None:
 
 def test_ticker_and_summary(sim: Sim) -> None:
     mid = str(sim.by_pair[P].market_id)
-    empty = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
+    empty = replies.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
     assert empty.last is None and empty.bid is None and empty.high is None
     _trades(sim, 3)
     a = sim.new_trader()
     sim.place(a, P, "Buy", 45_000, 40 * FUEL)
     sim.place(a, P, "Sell", 55_000, 20 * FUEL)
-    tick = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
+    tick = replies.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
     assert (tick.open, tick.close, tick.last, tick.high, tick.low) == (
         50_000,
         50_200,
@@ -232,10 +233,10 @@ def test_ticker_and_summary(sim: Sim) -> None:
     )
     assert tick.change == 200 and tick.percentage == Decimal("0.40")
     assert tick.base_volume == 120 * FUEL and tick.quote_volume == 2_000_000 + 2_004_000 + 2_008_000
-    summary = http.decode_summary(sim.send(http.get_market_summary(BASE, mid)).body)
+    summary = replies.decode_summary(sim.send(http.get_market_summary(BASE, mid)).body)
     assert summary.last_price == 50_200 and summary.volume_24h == 120 * FUEL
     sim.clock.advance(86_401)
-    later = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
+    later = replies.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
     assert later.last == 50_200 and later.open is None and later.base_volume == 0
 
 
@@ -260,7 +261,7 @@ def test_ticker_answers_the_live_shape_with_both_names(sim: Sim) -> None:
 
     official = OfficialTicker.from_dict({"market_id": mid, **entry})
     assert official.data["last_price"] == "50200" and official.data["best_bid"] == "45000"
-    ours = http.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
+    ours = replies.parse_ticker(sim.send(http.get_market_ticker(BASE, mid)))
     assert (ours.last_price, ours.best_bid, ours.best_ask) == (50_200, 45_000, 55_000)
     # an empty market: nulls, zero volumes
     [quiet] = body(
@@ -310,5 +311,6 @@ def test_balance_errors(sim: Sim) -> None:
     a = sim.new_trader()
     by_owner = body(sim.get("/v1/balance", asset_id=usdc, address=a.owner.b256_address))
     assert by_owner == body(sim.get("/v1/balance", asset_id=usdc, contract=a.trade_account_id))
-    bal = http.parse(sim.get("/v1/balance", asset_id=usdc, contract=a.trade_account_id), m.Balance)
+    reply = sim.get("/v1/balance", asset_id=usdc, contract=a.trade_account_id)
+    bal = replies.parse(reply, m.Balance)
     assert bal.available == sim.ex.config.asset("fUSDC").faucet_amount
