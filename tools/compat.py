@@ -1021,13 +1021,13 @@ def _properties(cls: type) -> list[str]:
 #: Our decoder of a wire payload when our model has no ``from_dict``: ``module:function``
 #: taking the JSON bytes (default: ``o2_core.models.decode(body, <model>)``).
 OUR_DECODERS = {
-    "DepthSnapshot": "o2_core.http:decode_depth",
+    "DepthSnapshot": "o2_core.replies:decode_depth",
     "DepthUpdate": "o2_core.frames:decode_frame",
     "OrderUpdate": "o2_core.frames:decode_frame",
     "TradeUpdate": "o2_core.frames:decode_frame",
     "BalanceUpdate": "o2_core.frames:decode_frame",
     "NonceUpdate": "o2_core.frames:decode_frame",
-    "MarketTicker": "o2_core.http:decode_ticker",
+    "MarketTicker": "o2_core.replies:decode_ticker",
 }
 
 
