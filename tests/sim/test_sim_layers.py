@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"state"},
     {"trading", "audit", "history", "auth"},
     {"chain"},
-    {"owner"},
+    {"owner", "batches"},
     {"engine"},
     {"requests", "views", "faults"},
     {"rest", "ws"},
