@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"config", "errors", "reverts", "commands"},
     {"nonces"},
     {"state"},
-    {"trading", "audit", "history", "auth"},
+    {"trading", "audit", "history", "auth", "summaries"},
     {"chain"},
     {"owner", "batches"},
     {"engine"},
