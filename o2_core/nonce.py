@@ -11,9 +11,10 @@ and after any failure demands a re-read before anything else is signed::
 Each ``sync`` opens a new epoch: reservations of an older epoch are stale and must be
 signed again with a fresh nonce (they were never sent, so that is safe).
 
-The parallel track (PROTOCOL_V05.md §1) lives in :mod:`o2_core.parallel_nonce`; every
-public name of the official ``o2_sdk.nonce`` is re-exported here, so ``from o2_sdk.nonce
-import X`` becomes ``from o2_core.nonce import X``.
+The parallel track (PROTOCOL_V05.md §1) lives in :mod:`o2_core.parallel_nonce`, the
+classification of rejections in :mod:`o2_core.nonce_rejections`; every public name of the
+official ``o2_sdk.nonce`` is re-exported here, so ``from o2_sdk.nonce import X`` becomes
+``from o2_core.nonce import X``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,13 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .errors import NonceStateError
+from .nonce_rejections import (
+    is_nonce_rejection,
+    is_nonce_too_low,
+    is_parallel_nonce_already_used,
+    is_parallel_nonce_out_of_window,
+    is_session_error,
+)
 from .onchain_revert import is_onchain_already_used, is_onchain_nonce_error
 from .parallel_manager import ParallelNonceManager, WindowFetcher
 from .parallel_nonce import (
@@ -36,11 +44,6 @@ from .parallel_nonce import (
     ParallelNonceWindowFull,
     WindowResponse,
     WindowSlot,
-    is_nonce_rejection,
-    is_nonce_too_low,
-    is_parallel_nonce_already_used,
-    is_parallel_nonce_out_of_window,
-    is_session_error,
 )
 
 

@@ -52,6 +52,7 @@ MODULES = [
     "o2_core.sequencer",
     "o2_core.nonce",
     "o2_core.parallel_nonce",
+    "o2_core.nonce_rejections",
     "o2_core.parallel_manager",
     "o2_core.stream",
     "o2_core.stream_driver",

@@ -23,13 +23,10 @@ from ..directory import MarketDirectory
 from ..errors import AccountNotFound, InvalidInput, O2Error
 from ..http import Reply, Request
 from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256
+from ..nonce_rejections import is_parallel_nonce_already_used, is_parallel_nonce_out_of_window
 from ..orders import check_session_alive
 from ..parallel_manager import ParallelNonceManager
-from ..parallel_nonce import (
-    WindowResponse,
-    is_parallel_nonce_already_used,
-    is_parallel_nonce_out_of_window,
-)
+from ..parallel_nonce import WindowResponse
 from ..replies import Decoder, decoder_of
 from ..sequencer import AccountSequencer
 from ..stream_driver import StreamDriver, StreamOptions

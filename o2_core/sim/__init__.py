@@ -6,10 +6,10 @@ Layered one way, lower first:
   configuration, the structured error, on-chain reverts, the engine's typed commands,
   and the parallel nonce track's sliding windows.
 - :mod:`.state`, :mod:`.trading`, :mod:`.audit`, :mod:`.history`, :mod:`.auth`,
-  :mod:`.chain`, :mod:`.owner`, :mod:`.engine`: the matching and ledger engine (accounts,
-  signatures, both nonce tracks, sessions, withdrawals, upgrades, balances, matching,
-  expiry), which takes commands and returns committed changes; it knows nothing of JSON
-  or HTTP.
+  :mod:`.summaries`, :mod:`.chain`, :mod:`.owner`, :mod:`.batches`, :mod:`.engine`: the
+  matching and ledger engine (accounts, signatures, both nonce tracks, sessions,
+  withdrawals, upgrades, action batches, balances and tickers, matching, expiry), which
+  takes commands and returns committed changes; it knows nothing of JSON or HTTP.
 - :mod:`.requests` (bodies and frames into commands), :mod:`.views` (JSON renderings).
 - :mod:`.faults`, :mod:`.rest` (``Request`` -> ``Outcome``) and :mod:`.ws` (connections,
   subscriptions, frames).

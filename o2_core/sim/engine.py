@@ -5,12 +5,12 @@ its caller and ids come from the configured seed, so a run is reproducible.
 
 What it models (PROTOCOL.md, PROTOCOL_V05.md): trading accounts with a sequential nonce
 and a parallel nonce track (:mod:`.nonces`), owner-signed sessions, withdrawals and
-upgrades (:mod:`.owner`), session-signed action batches executed atomically (a revert
-rolls the whole batch back but still consumes the nonce or the parallel slot), balances
-split into the trading account and per-order-book locked/unlocked funds, price-time
-priority matching with maker/taker fees (:mod:`.trading`), limit-order expiry, legacy
-accounts (parallel entry points revert with ``Revert(123)`` until upgraded), and the
-faucet.
+upgrades (:mod:`.owner`), session-signed action batches executed atomically
+(:mod:`.batches`: a revert rolls the whole batch back but still consumes the nonce or the
+parallel slot), balances split into the trading account and per-order-book
+locked/unlocked funds, price-time priority matching with maker/taker fees
+(:mod:`.trading`), limit-order expiry, legacy accounts (parallel entry points revert with
+``Revert(123)`` until upgraded), and the faucet.
 
 A command returns the :class:`~.state.Committed` value of its transaction, or raises
 :class:`~.errors.SimError` (rejected before reaching the chain: nothing changed) or
@@ -24,89 +24,25 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from .. import crypto, encoding
-from ..actions import (
-    MAX_ACTIONS,
-    MAX_GROUPS,
-    cancel_order,
-    create_order,
-    register_referer,
-    settle_balance,
-)
-from ..errors import InvalidInput, InvalidSignature
-from ..markets import ChainInt
-from ..models import BoundedMarketOrder, LimitOrder
-from . import audit, history, trading
+from . import audit, batches, history, summaries, trading
 from . import owner as owner_actions
-from .auth import signed_account
 from .chain import Chain
 from .commands import (
-    Action,
-    CancelOrder,
     CreateAccount,
-    CreateOrder,
     FaucetMint,
     OpenSession,
-    RegisterReferer,
-    SettleBalance,
     SubmitActions,
     UpgradeAccount,
     Withdraw,
 )
 from .config import SimConfig, derive_id
-from .errors import FaucetRefusal, SimError, clip
-from .nonces import LANES, LaneWindow, ParallelSlot, unpack
+from .errors import FaucetRefusal, SimError
+from .nonces import LANES, LaneWindow
 from .reverts import Revert
 from .state import Account, Committed, Ledger, MarketState, Order, Trade, Tx
-
-_DAY_MS = 86_400_000
-
-
-@dataclass(frozen=True, slots=True)
-class BookFunds:
-    """An account's funds of one asset inside one order book."""
-
-    contract_id: str
-    locked: int
-    unlocked: int
-    fee: int
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """An account's funds of one asset: trading account, and totals over its books."""
-
-    trading: int
-    total_locked: int
-    total_unlocked: int
-    books: tuple[BookFunds, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Ticker:
-    """A market's best levels and its statistics over the last 24 hours.
-
-    ``high``/``low``/``open``/``close`` are None without trades in the window;
-    ``previous_close`` is the last price before the window (None if none).
-    """
-
-    market: MarketState
-    now_ms: int
-    bid: int | None
-    bid_volume: int | None
-    ask: int | None
-    ask_volume: int | None
-    last: int | None
-    previous_close: int | None
-    high: int | None
-    low: int | None
-    open: int | None
-    close: int | None
-    base_volume: int
-    quote_volume: int
+from .summaries import Balance, Ticker
 
 
 class Engine:
@@ -332,7 +268,7 @@ class Engine:
         """
         return owner_actions.upgrade(self.chain, cmd, now)
 
-    # --- action batches --------------------------------------------------------------
+    # --- action batches (:mod:`.batches`) --------------------------------------------
 
     def submit_actions(self, cmd: SubmitActions, now: float) -> Committed:
         """Verify and execute a session-signed batch atomically.
@@ -353,146 +289,7 @@ class Engine:
                 (nothing changed).
             Revert: a stale nonce, or an action reverted (only the nonce moved).
         """
-        total = sum(len(group.actions) for group in cmd.groups)
-        if total == 0:
-            raise SimError(7003, "No actions provided")
-        if total > MAX_ACTIONS or len(cmd.groups) > MAX_GROUPS:
-            raise SimError(
-                7004,
-                f"Too many actions: at most {MAX_ACTIONS} actions in {MAX_GROUPS} market groups",
-            )
-        account = signed_account(self.ledger, cmd.trade_account_id, cmd.claimed_owner)
-        session = account.session
-        if session is None or cmd.session_address != session.address:
-            raise SimError(4001, "Invalid session: not the account's current session")
-        if now >= session.expiry:
-            raise SimError(4001, "Invalid session: the session has expired")
-        plan: list[tuple[MarketState, Action]] = []
-        calls: list[encoding.Call] = []
-        for group in cmd.groups:
-            market = self.ledger.markets.get(group.market_id)
-            if market is None:
-                raise SimError(2000, f"Market not found: {clip(group.market_id)}")
-            for action in group.actions:
-                if (
-                    not isinstance(action, RegisterReferer)
-                    and market.contract_id not in session.contract_set
-                ):
-                    raise SimError(
-                        4001, f"Invalid session: market {market.pair} is not in the session"
-                    )
-                try:
-                    calls.append(self._call_of(action, market))
-                except InvalidInput as err:
-                    raise SimError(1001, f"invalid action: {clip(str(err))}") from None
-                plan.append((market, action))
-        slot = None if cmd.parallel_nonce is None else unpack(cmd.parallel_nonce)
-        try:
-            if slot is not None:
-                signing = encoding.parallel_actions_signing_bytes(slot.packed, calls)
-            else:
-                assert cmd.nonce is not None  # the decoder sets exactly one of the two
-                signing = encoding.actions_signing_bytes(cmd.nonce, calls)
-            signature = crypto.parse_hex(cmd.signature, 64, "signature")
-            key = crypto.recover_public_key(crypto.raw_digest(signing), signature)
-        except InvalidSignature:
-            raise SimError(4000, "Invalid signature") from None
-        except InvalidInput as err:
-            code = 4000 if "signature" in str(err) else 1001
-            raise SimError(code, clip(str(err))) from None
-        if crypto.fuel_address(key) != session.address_bytes:
-            raise SimError(4000, "Invalid signature: it does not recover to the session key")
-        contract = account.trade_account_id
-        if slot is not None:
-            self.chain.admit_slot(account, slot, now)
-        elif cmd.nonce != account.nonce:
-            raise Revert("NonceError", "InvalidNonce").located(contract)
-        tx = Tx(now)
-        tx.logs.append("SessionContractCallEvent")
-        failing = contract
-        try:
-            for market, action in plan:
-                failing = (
-                    self.config.accounts_registry_id
-                    if isinstance(action, RegisterReferer)
-                    else market.contract_id
-                )
-                self._execute(account, market, action, tx)
-        except Revert as revert:
-            logs = list(tx.logs)
-            tx.rollback()
-            self._consume_alone(account, slot, now)
-            raise revert.located(failing, logs) from None
-        except BaseException:
-            tx.rollback()
-            raise
-        if slot is not None:
-            self.chain.consume_slot(account, slot, tx)
-        else:
-            self.chain.consume_nonce(account, tx)
-        return self.chain.commit(tx, with_tx_id=True)
-
-    def _consume_alone(self, account: Account, slot: ParallelSlot | None, now: float) -> None:
-        """Consume the nonce (or the parallel slot) of a reverted batch on its own."""
-        if slot is not None:
-            self.chain.consume_slot_alone(account, slot, now)
-        else:
-            self.chain.consume_nonce_alone(account, now)
-
-    @staticmethod
-    def _call_of(action: Action, market: MarketState) -> encoding.Call:
-        """The contract call an action stands for (what the session key signed).
-
-        The core refuses to build a BoundedMarket order with min_price > max_price (no
-        client should sign one); the chain accepts the call and reverts, so it is
-        encoded here directly to be able to answer with that revert.
-        """
-        ctx = market.ctx
-        if isinstance(action, CreateOrder):
-            name, first, second = action.order_type
-            order_type: Any
-            if name == "Limit":
-                order_type = LimitOrder(price=ChainInt(first), timestamp=second)
-            elif name == "BoundedMarket":
-                if second > first:
-                    data = encoding.encode_order_args(
-                        action.price,
-                        action.quantity,
-                        encoding.encode_order_type(name, first, second),
-                    )
-                    if action.side == "Buy":
-                        amount = action.price * action.quantity // ctx.base_factor
-                        asset = ctx.quote_asset
-                    else:
-                        amount, asset = action.quantity, ctx.base_asset
-                    return encoding.Call(
-                        ctx.contract_id, encoding.SELECTOR_CREATE_ORDER, amount, asset, data
-                    )
-                order_type = BoundedMarketOrder(
-                    max_price=ChainInt(first), min_price=ChainInt(second)
-                )
-            else:
-                order_type = name
-            return create_order(ctx, action.side, action.price, action.quantity, order_type).call
-        if isinstance(action, CancelOrder):
-            return cancel_order(ctx, action.order_id).call
-        if isinstance(action, SettleBalance):
-            return settle_balance(ctx, action.to).call
-        return register_referer(ctx, action.to).call
-
-    def _execute(self, account: Account, market: MarketState, action: Action, tx: Tx) -> None:
-        ledger = self.ledger
-        if isinstance(action, CreateOrder):
-            trading.place_order(ledger, account, market, action, tx)
-        elif isinstance(action, CancelOrder):
-            trading.cancel_order(ledger, account, market, action.order_id, tx)
-        elif isinstance(action, SettleBalance):
-            trading.settle(ledger, account, market, action.to, tx)
-        else:
-            if account.referer is not None:
-                raise Revert("TradeAccountRegistryError", "TradeAccountAlreadyHasReferer")
-            tx.set(account, "referer", str(action.to.value))
-            tx.logs.append("TradeAccountReferer")
+        return batches.submit(self.chain, cmd, now)
 
     # --- reads -----------------------------------------------------------------------
 
@@ -679,20 +476,7 @@ class Engine:
             The trading account's balance, the totals locked and unlocked (the account's own
             included in unlocked), and the funds per book.
         """
-        trading_balance = account.balances.get(asset, 0)
-        total_locked = 0
-        total_unlocked = trading_balance
-        books: list[BookFunds] = []
-        for contract, bb in account.books.items():
-            market = self.ledger.markets_by_contract[contract]
-            if asset not in (market.base_asset, market.quote_asset):
-                continue
-            locked = bb.locked.get(asset, 0)
-            unlocked = bb.unlocked.get(asset, 0)
-            total_locked += locked
-            total_unlocked += unlocked
-            books.append(BookFunds(contract, locked, unlocked, bb.fee.get(asset, 0)))
-        return Balance(trading_balance, total_locked, total_unlocked, tuple(books))
+        return summaries.balance(self.ledger, account, asset)
 
     @staticmethod
     def ticker(market: MarketState, now: float) -> Ticker:
@@ -705,28 +489,7 @@ class Engine:
         Returns:
             The ticker.
         """
-        now_ms = int(now * 1000)
-        start = bisect.bisect_left(market.trade_ts, now_ms - _DAY_MS)
-        window = market.trades[start:]
-        bid_level = market.bids.best_level()
-        ask_level = market.asks.best_level()
-        prices = [t.price for t in window]
-        return Ticker(
-            market=market,
-            now_ms=now_ms,
-            bid=bid_level.price if bid_level else None,
-            bid_volume=bid_level.total if bid_level else None,
-            ask=ask_level.price if ask_level else None,
-            ask_volume=ask_level.total if ask_level else None,
-            last=market.trades[-1].price if market.trades else None,
-            previous_close=market.trades[start - 1].price if start > 0 else None,
-            high=max(prices) if prices else None,
-            low=min(prices) if prices else None,
-            open=prices[0] if prices else None,
-            close=prices[-1] if prices else None,
-            base_volume=sum(t.quantity for t in window),
-            quote_volume=sum(t.total for t in window),
-        )
+        return summaries.ticker(market, now)
 
     @staticmethod
     def window(account: Account, lane: int) -> LaneWindow:

@@ -11,9 +11,9 @@ from typing import Any
 
 from .commands import OrderTypeSpec
 from .config import SimConfig
-from .engine import Balance, Ticker
 from .nonces import LaneWindow
 from .state import Account, MarketState, Order, Trade
+from .summaries import Balance, Ticker
 
 
 def _text(value: int | None) -> str | None:
