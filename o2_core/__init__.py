@@ -28,9 +28,7 @@ from .crypto import (
     Signer,
     Wallet,
     evm_personal_sign,
-    evm_personal_sign_digest,
     fuel_compact_sign,
-    fuel_personal_sign_digest,
     generate_evm_keypair,
     generate_evm_wallet,
     generate_keypair,
@@ -39,8 +37,6 @@ from .crypto import (
     load_wallet,
     personal_sign,
     raw_sign,
-    recover_public_key,
-    to_fuel_compact_signature,
 )
 from .encoding import (
     GAS_MAX,
@@ -179,6 +175,12 @@ from .onchain_revert import (
     NO_UPGRADE_AVAILABLE_MESSAGE,
     is_no_upgrade_available,
     is_selector_mismatch_revert,
+)
+from .signatures import (
+    evm_personal_sign_digest,
+    fuel_personal_sign_digest,
+    recover_public_key,
+    to_fuel_compact_signature,
 )
 from .stream import ConnectionEvent, ConnectionState
 from .transport import Transport, WebSocketConnection

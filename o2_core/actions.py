@@ -15,9 +15,10 @@ from typing import Any
 
 from . import encoding as enc
 from . import models, typed_data
-from .crypto import hex0x, parse_hex, sign_typed_digest
+from .crypto import sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
+from .signatures import hex0x, parse_hex
 
 #: The most actions in one batch.
 MAX_ACTIONS = 5

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .crypto import keccak256
 from .errors import InvalidInput
+from .signatures import keccak256
 
 #: The two encodings, as the official ``parallel_withdraw_struct_hash(encoding=...)`` names them.
 SRC16 = "src16"

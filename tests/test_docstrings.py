@@ -62,6 +62,7 @@ MODULES = [
     "o2_core.depth",
     "o2_core.markets",
     "o2_core.crypto",
+    "o2_core.signatures",
     "o2_core.encoding",
     "o2_core.typed_data",
     "o2_core.policy",

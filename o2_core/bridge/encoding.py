@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..crypto import keccak256
+from ..signatures import keccak256
 from .inspection import (
     EVM_METHODS,
     FUEL_POLICIES,

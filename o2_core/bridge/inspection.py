@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..crypto import keccak256, sha256
+from ..signatures import keccak256, sha256
 from .errors import BridgeInspectionError
 
 #: Longest unsigned transaction accepted (hex characters, ``0x`` included).

@@ -19,9 +19,9 @@ from urllib.parse import urlencode, urlsplit
 
 import msgspec
 
-from ..crypto import keccak256
 from ..errors import InvalidInput
 from ..http import GET_HEADERS, JSON_HEADERS, Request, Response
+from ..signatures import keccak256
 from . import models
 from .errors import HTTP_ERROR, BridgeApiError, BridgeInvalidResponse
 

@@ -10,8 +10,16 @@ no key: nothing recovers to it.
 
 from __future__ import annotations
 
-from .. import crypto
 from ..errors import InvalidInput, InvalidSignature
+from ..signatures import (
+    evm_address,
+    evm_personal_sign_digest,
+    fuel_address,
+    fuel_personal_sign_digest,
+    parse_hex,
+    recover_public_key,
+    signature_recovers_to,
+)
 from .errors import SimError, clip
 from .state import Account, Ledger
 
@@ -32,14 +40,14 @@ def signed_account(ledger: Ledger, trade_account_id: str, claimed_owner: str | N
 def owner_signed(account: Account, message: bytes, signature_hex: str) -> bool:
     """True when ``signature_hex`` is the owner's personal signature of ``message``."""
     try:
-        signature = crypto.parse_hex(signature_hex, 64, "signature")
+        signature = parse_hex(signature_hex, 64, "signature")
         owner = account.owner_bytes
         if owner[:12] == bytes(12):
-            key = crypto.recover_public_key(crypto.evm_personal_sign_digest(message), signature)
-            signer = bytes(12) + crypto.evm_address(key)
+            key = recover_public_key(evm_personal_sign_digest(message), signature)
+            signer = bytes(12) + evm_address(key)
         else:
-            key = crypto.recover_public_key(crypto.fuel_personal_sign_digest(message), signature)
-            signer = crypto.fuel_address(key)
+            key = recover_public_key(fuel_personal_sign_digest(message), signature)
+            signer = fuel_address(key)
     except (InvalidInput, InvalidSignature):
         return False
     return signer == owner and not account.owner_is_contract
@@ -48,9 +56,9 @@ def owner_signed(account: Account, message: bytes, signature_hex: str) -> bool:
 def owner_typed_signed(account: Account, digest: bytes, signature_hex: str) -> bool:
     """True when ``signature_hex`` signs the typed-data ``digest`` with the owner's key."""
     try:
-        signature = crypto.parse_hex(signature_hex, 64, "signature")
+        signature = parse_hex(signature_hex, 64, "signature")
     except InvalidInput:
         return False
     if account.owner_is_contract:
         return False
-    return crypto.signature_recovers_to(account.owner_bytes, digest, signature)
+    return signature_recovers_to(account.owner_bytes, digest, signature)

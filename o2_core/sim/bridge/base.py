@@ -12,9 +12,9 @@ from ...bridge import encoding as enc
 from ...bridge import models, protocol
 from ...bridge.errors import BridgeInspectionError
 from ...bridge.inspection import parse_preparation_proof
-from ...crypto import hex0x, sha256
 from ...errors import InvalidInput
 from ...http import Response
+from ...signatures import hex0x, sha256
 from .model import (
     BASE_SEPOLIA,
     BRIDGE_BASE_PATH,

@@ -8,8 +8,8 @@ from typing import Literal
 from ...bridge import encoding as enc
 from ...bridge import models, protocol
 from ...bridge.inspection import parse_evm_unsigned_transaction
-from ...crypto import SECP256K1_N, evm_address, hex0x, recover_public_key, sha256
 from ...errors import InvalidInput
+from ...signatures import SECP256K1_N, evm_address, hex0x, recover_public_key, sha256
 from .base import BridgeBase
 from .model import BridgeReply, Prepared, SimDeposit, b64decode_part, iso8601
 

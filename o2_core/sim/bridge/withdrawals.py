@@ -7,8 +7,8 @@ from __future__ import annotations
 from ...bridge import encoding as enc
 from ...bridge import models, protocol
 from ...bridge.inspection import parse_fuel_unsigned_transaction
-from ...crypto import fuel_address, hex0x, recover_public_key, sha256
 from ...errors import InvalidInput
+from ...signatures import fuel_address, hex0x, recover_public_key, sha256
 from .base import BridgeBase
 from .model import DAY, BridgeReply, Prepared, Query, SimWithdrawal, b64decode_part, iso8601, need
 
