@@ -257,5 +257,27 @@ class Model(msgspec.Struct, frozen=True):
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in _wire_names(type(self))
 
+    def _accept_text(self, names: tuple[str, ...], kind: type) -> None:
+        """Convert the named fields from text when a model is built by hand.
+
+        o2-sdk's models hold chain integers (and fees) as the wire's text, so code written
+        for it builds them with strings (``Market(min_order="1000000", ...)``); decoding
+        converts already, construction converts here (a subclass calls this from its
+        ``__post_init__``). Anything but text is left as given.
+
+        Raises:
+            ValueError: the text is not a ``kind``.
+        """
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                try:
+                    converted = kind(value.strip())
+                except (ValueError, ArithmeticError):
+                    raise ValueError(
+                        f"{name} must be {kind.__name__} text, got {value!r}"
+                    ) from None
+                msgspec.structs.force_setattr(self, name, converted)
+
 
 __all__ = ["Id", "Model", "b256", "dec_hook", "decode", "decoder", "enc_hook", "encode"]

@@ -72,6 +72,7 @@ MODULES = [
     "o2_core.websocket",
     "o2_core.errors",
     "o2_core.models",
+    "o2_core.market_models",
     "o2_core.session",
     "o2_core.identity",
     "o2_core.inputs",

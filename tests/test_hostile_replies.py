@@ -22,7 +22,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from o2_core import O2Client, OrderSide, depth, frames, http, models, onchain_revert, replies
+from o2_core import (
+    O2Client,
+    OrderSide,
+    depth,
+    frames,
+    http,
+    market_models,
+    models,
+    onchain_revert,
+    replies,
+)
 from o2_core import errors as errors_mod
 from o2_core.bridge import inspection, protocol
 from o2_core.bridge import models as bridge_models
@@ -104,7 +114,7 @@ def _ok(body: bytes) -> Response:
 MODELS = sorted(
     {
         cls
-        for mod in (models, depth, bridge_models)
+        for mod in (models, market_models, depth, bridge_models)
         for cls in vars(mod).values()
         if isinstance(cls, type) and issubclass(cls, msgspec.Struct)
         and cls.__module__ == mod.__name__ and not cls.__name__.startswith("_")

@@ -17,7 +17,7 @@ import wire_bodies
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from o2_core import depth, models
+from o2_core import depth, market_models, models
 from o2_core.errors import InvalidInput, O2Error, ProtocolError
 from o2_core.models import Id, Identity
 
@@ -27,7 +27,7 @@ NOT_DECODED = {"DepthUpdate"}
 WIRE_MODELS: list[type[msgspec.Struct]] = sorted(
     (
         cls
-        for mod in (models, depth, wire_bodies)
+        for mod in (models, market_models, depth, wire_bodies)
         for cls in vars(mod).values()
         if isinstance(cls, type)
         and issubclass(cls, msgspec.Struct)
