@@ -18,7 +18,8 @@ from o2_core import errors as o2
 from o2_core.client import O2Client
 from o2_core.crypto import Signer
 from o2_core.errors import OnChainRevert, api_error
-from o2_core.models import ActionsResponse, Market
+from o2_core.market_models import Market
+from o2_core.models import ActionsResponse
 
 from . import live
 from .errors import (

@@ -23,7 +23,8 @@ from o2_core import errors as o2
 from o2_core.client import O2Client
 from o2_core.config import NetworkConfig
 from o2_core.crypto import Signer
-from o2_core.models import Market, SessionInfo, b256
+from o2_core.market_models import Market
+from o2_core.models import SessionInfo, b256
 from o2_core.transport import Transport
 
 from . import live

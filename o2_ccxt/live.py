@@ -36,7 +36,8 @@ import anyio
 from ccxt.async_support.base.ws.cache import ArrayCache, ArrayCacheBySymbolById
 from ccxt.async_support.base.ws.future import Future
 
-from o2_core.models import DepthLevel, Market, MarketTicker, Order
+from o2_core.market_models import Market, MarketTicker
+from o2_core.models import DepthLevel, Order
 from o2_core.stream import ConnectionState
 
 from .errors import BadRequest, ExchangeClosedByUser, UnsubscribeError, map_o2_error

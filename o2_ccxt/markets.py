@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from o2_core.models import (
-    Balance,
-    Bar,
-    DepthLevel,
-    DepthSnapshot,
-    Market,
-    MarketTicker,
-    Order,
-    Trade,
-)
+from o2_core.market_models import Market, MarketTicker
+from o2_core.models import Balance, Bar, DepthLevel, DepthSnapshot, Order, Trade
 
 from . import structures, unified
 from .base import ExchangeCore

@@ -25,7 +25,8 @@ from typing import Any
 
 import ccxt.async_support as ccxt
 
-from o2_core.models import Balance, Bar, DepthSnapshot, Market, MarketTicker, Order, Trade
+from o2_core.market_models import Market, MarketTicker
+from o2_core.models import Balance, Bar, DepthSnapshot, Order, Trade
 
 from . import unified
 from .parse import TIMEFRAMES, number_or_none, timestamp_ms, to_info

@@ -13,17 +13,8 @@ from typing import Any
 
 from ccxt.base.exchange import Exchange
 
-from o2_core.models import (
-    Balance,
-    Bar,
-    DepthLevel,
-    DepthSnapshot,
-    Market,
-    MarketTicker,
-    Order,
-    Trade,
-    WithdrawResponse,
-)
+from o2_core.market_models import Market, MarketTicker
+from o2_core.models import Balance, Bar, DepthLevel, DepthSnapshot, Order, Trade, WithdrawResponse
 
 from .parse import order_type_info, timestamp_ms, to_info, trade_side, units
 

@@ -15,9 +15,9 @@ import msgspec
 
 from o2_core import errors as o2
 from o2_core.inputs import BoundedMarketOrder, LimitOrder
+from o2_core.market_models import Market
 from o2_core.models import (
     ActionsResponse,
-    Market,
     MarketActionGroup,
     MarketActions,
     OrderSide,

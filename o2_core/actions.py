@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import encoding as enc
-from . import models, typed_data
+from . import market_models, models, typed_data
 from .crypto import sign_typed_digest
 from .errors import InvalidInput, TooManyActions
 from .parallel_nonce import ParallelNonce
@@ -40,7 +40,7 @@ class MarketContext:
     accounts_registry: bytes
 
     @classmethod
-    def of(cls, market: models.Market, accounts_registry_id: str) -> MarketContext:
+    def of(cls, market: market_models.Market, accounts_registry_id: str) -> MarketContext:
         """Context of a market model."""
         return cls(
             market_id=str(market.market_id),

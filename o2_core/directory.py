@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .actions import MarketContext
 from .errors import InvalidInput, MarketNotFound
-from .models import Market, MarketsResponse
+from .market_models import Market, MarketsResponse
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from .actions import (
     settle_balance,
 )
 from .errors import InvalidInput, SessionExpired
+from .market_models import Market
 from .markets import NumericInput
 from .models import (
     Action,
@@ -32,7 +33,6 @@ from .models import (
     CreateOrderAction,
     CreateOrderRequestAction,
     LimitOrder,
-    Market,
     MarketActionGroup,
     MarketActions,
     OrderSide,

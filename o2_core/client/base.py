@@ -22,7 +22,8 @@ from ..config import NetworkConfig
 from ..directory import MarketDirectory
 from ..errors import AccountNotFound, InvalidInput, O2Error
 from ..http import Reply, Request
-from ..models import AccountInfo, ActionsResponse, Market, SessionInfo, b256
+from ..market_models import Market
+from ..models import AccountInfo, ActionsResponse, SessionInfo, b256
 from ..nonce_rejections import is_parallel_nonce_already_used, is_parallel_nonce_out_of_window
 from ..orders import check_session_alive
 from ..parallel_manager import ParallelNonceManager

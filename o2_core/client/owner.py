@@ -18,11 +18,11 @@ import anyio
 from .. import crypto, http, replies
 from ..actions import parallel_withdraw_body, session_body, upgrade_body, withdraw_body
 from ..errors import InvalidInput, O2Error
+from ..market_models import Market
 from ..markets import NumericInput, scale_amount
 from ..models import (
     AddressIdentity,
     Identity,
-    Market,
     MarketActionGroup,
     SessionInfo,
     SessionResponse,

@@ -9,15 +9,13 @@ import anyio
 
 from .. import crypto, http
 from ..errors import O2Error
+from ..market_models import Market, MarketSummary, MarketTicker
 from ..models import (
     AccountInfo,
     Balance,
     Bar,
     DepthSnapshot,
     FaucetResponse,
-    Market,
-    MarketSummary,
-    MarketTicker,
     Order,
     SessionInfo,
     Trade,

@@ -10,12 +10,12 @@ from typing import Any
 from .. import http
 from ..book import OrderBook
 from ..errors import UsageError
+from ..market_models import Market
 from ..models import (
     AccountInfo,
     BalanceUpdate,
     ContractIdentity,
     DepthUpdate,
-    Market,
     NonceUpdate,
     OrderUpdate,
     TradeUpdate,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import InvalidInput
+from ..market_models import Market
 from ..markets import NumericInput
 from ..models import (
     ActionsResponse,
     AnyOrderType,
-    Market,
     MarketActionGroup,
     MarketActions,
     OrderSide,
