@@ -126,7 +126,9 @@ _OK_RE = re.compile(r'Ok\(\\*"([A-Za-z0-9_]+)\\*"\)')
 _LOGDATA_RE = re.compile(r'LogData"?\s*:?\s*\{(?P<body>[^{}]*)\}')
 _RB_RE = re.compile(r'\brb"?\s*:\s*"?(\d+)')
 _DATA_RE = re.compile(r'Bytes\(\s*(?:0x)?([0-9a-fA-F]*)\s*\)|"data"\s*:\s*"(?:0x)?([0-9a-fA-F]*)"')
-_REVERT_RE = re.compile(r'Revert"?\s*:?\s*(?:\(\s*(\d+)\s*\)|\{[^{}]*?\bra"?\s*:\s*"?(\d+))')
+# The debug form's ``ra:`` is read wherever it follows the brace, even glued to a
+# word (``..availablera: 123``), as o2-sdk reads it: both SDKs then agree on any text.
+_REVERT_RE = re.compile(r'Revert"?\s*:?\s*(?:\(\s*(\d+)\s*\)|\{[^{}]*?ra"?\s*:\s*"?(\d+))')
 # An internally tagged JSON receipt: ``{"type": "Revert", ..., "ra": 123}``.
 _TAGGED_REVERT_RE = re.compile(r'\{[^{}]*"type"\s*:\s*"Revert"[^{}]*\}')
 _RA_RE = re.compile(r'"ra"\s*:\s*"?(\d+)')

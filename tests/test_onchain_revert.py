@@ -283,3 +283,11 @@ def test_string_classification_matches_the_official_sdk(text: str) -> None:
 
         assert getattr(onchain_revert, name)(text) == getattr(official, name)(text), (name, text)
     assert logged_variants(text) == official.logged_variants(text)
+
+
+def test_a_glued_ra_after_a_revert_brace_is_a_code_as_in_the_official_sdk() -> None:
+    # found by hypothesis 6.100 (make test-min): o2-sdk reads any "ra:" after "Revert {"
+    from o2_sdk.onchain_revert import is_selector_mismatch_revert as official
+
+    text = "Revert {No upgrade availablera: 123"
+    assert is_selector_mismatch_revert(text) is official(text) is True
