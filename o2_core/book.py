@@ -74,17 +74,25 @@ class _Side:
         self.prices = sorted(self.qty)
         self._cache = None
 
-    def update(self, changes: dict[int, int]) -> None:
-        """Set the new quantities computed by :func:`_plan` (0 removes the level)."""
+    def add(self, changes: Sequence[DepthChange | DepthLevel]) -> None:
+        """Add each signed change to its level; a level that reaches 0 or less is gone.
+
+        The changes must have passed :func:`_check_changes` (so nothing here raises and
+        an update applies whole); a price twice in one update adds up.
+        """
         qty, prices = self.qty, self.prices
-        for price, quantity in changes.items():
-            if quantity > 0:
-                if price not in qty:
-                    insort(prices, price)
-                qty[price] = quantity
-            elif price in qty:
-                del qty[price]
-                del prices[bisect_left(prices, price)]
+        for change in changes:
+            price = change.price
+            if price in qty:
+                total = qty[price] + change.quantity
+                if total > 0:
+                    qty[price] = total
+                else:
+                    del qty[price]
+                    del prices[bisect_left(prices, price)]
+            elif change.quantity > 0:
+                insort(prices, price)
+                qty[price] = change.quantity
         if changes:
             self._cache = None
 
@@ -111,21 +119,15 @@ def _check(levels: Sequence[DepthLevel | DepthChange], what: str) -> None:
             )
 
 
-def _plan(
-    side: _Side, changes: Sequence[DepthChange | DepthLevel], what: str
-) -> dict[int, int]:
-    """The new quantity of every level ``changes`` touch, or raise (nothing applied)."""
-    qty = side.qty
-    planned: dict[int, int] = {}
+def _check_changes(changes: Sequence[DepthChange | DepthLevel], what: str) -> None:
+    """Refuse (before anything is applied) a change whose price is not a positive integer
+    or whose quantity is not an integer."""
     for change in changes:
         price, delta = change.price, change.quantity
         if type(price) is not int or type(delta) is not int or price <= 0:
             raise InvalidInput(
                 f"{what} change must have integer price > 0 and integer quantity, got {change!r}"
             )
-        total = planned.get(price, qty.get(price, 0)) + delta
-        planned[price] = total if total > 0 else 0  # a level that empties is gone
-    return planned
 
 
 class OrderBook:
@@ -174,13 +176,13 @@ class OrderBook:
             self.snapshot_count += 1
             self.needs_snapshot = False
             return True
-        bid_plan = _plan(self._bids, bids, "bid")
-        ask_plan = _plan(self._asks, asks, "ask")
+        _check_changes(bids, "bid")
+        _check_changes(asks, "ask")
         if self.needs_snapshot:
             self.ignored_updates += 1
             return False
-        self._bids.update(bid_plan)
-        self._asks.update(ask_plan)
+        self._bids.add(bids)
+        self._asks.add(asks)
         self.update_count += 1
         return True
 

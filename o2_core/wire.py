@@ -9,8 +9,10 @@ so code written against o2-sdk's dict-shaped values keeps working.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from functools import cache
+from operator import attrgetter
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -197,6 +199,12 @@ def _wire_names(cls: type) -> dict[str, str]:
     return names
 
 
+@cache
+def _getter(names: tuple[str, ...]) -> Callable[[Any], Any]:
+    """One C-level getter of the named attributes (a tuple of them for two or more)."""
+    return attrgetter(*names)
+
+
 class Model(msgspec.Struct, frozen=True):
     """The base of every model (immutable): ``from_dict``/``to_dict``, dict-style reads."""
 
@@ -268,8 +276,12 @@ class Model(msgspec.Struct, frozen=True):
         Raises:
             ValueError: the text is not a ``kind``.
         """
-        for name in names:
-            value = getattr(self, name)
+        values = _getter(names)(self)
+        if len(names) == 1:
+            values = (values,)
+        if str not in map(type, values):  # decoded, or built with ints: nothing to do
+            return
+        for name, value in zip(names, values, strict=True):
             if isinstance(value, str):
                 try:
                     converted = kind(value.strip())
