@@ -28,7 +28,7 @@ test: $(BIN)/.installed  ## run the whole test suite
 # the guides, the compatibility suite) with the ccxt extra. A failure means a floor is
 # not true. Made anew every run; what each step ran on is left in $(MIN_VENV)/*.txt.
 NEEDS_CCXT = tests/ccxt tests/compat tests/test_docs.py tests/test_docstrings.py tests/test_guides.py \
-             tests/test_public_names.py
+             tests/test_public_names.py tests/test_readme.py
 MIN_VENV ?= build/test-min-venv
 MIN_PIP   = $(MIN_VENV)/bin/python -m uv pip
 test-min:  ## the whole test suite on the lowest declared dependency versions
