@@ -82,17 +82,19 @@ class _Side:
         """
         qty, prices = self.qty, self.prices
         for change in changes:
-            price = change.price
-            if price in qty:
-                total = qty[price] + change.quantity
-                if total > 0:
-                    qty[price] = total
-                else:
-                    del qty[price]
-                    del prices[bisect_left(prices, price)]
-            elif change.quantity > 0:
-                insort(prices, price)
-                qty[price] = change.quantity
+            price, delta = change.price, change.quantity
+            try:
+                total = qty[price] + delta
+            except KeyError:  # a new level
+                if delta > 0:
+                    insort(prices, price)
+                    qty[price] = delta
+                continue
+            if total > 0:
+                qty[price] = total
+            else:
+                del qty[price]
+                del prices[bisect_left(prices, price)]
         if changes:
             self._cache = None
 
