@@ -74,29 +74,74 @@ class _Side:
         self.prices = sorted(self.qty)
         self._cache = None
 
-    def add(self, changes: Sequence[DepthChange | DepthLevel]) -> None:
+    def add(self, changes: Sequence[DepthChange | DepthLevel], what: str) -> list[int]:
         """Add each signed change to its level; a level that reaches 0 or less is gone.
 
-        The changes must have passed :func:`_check_changes` (so nothing here raises and
-        an update applies whole); a price twice in one update adds up.
+        A price twice in one update adds up. Checking and applying are one pass: a change
+        whose price is not a positive integer, or whose quantity is not an integer, undoes
+        the changes before it and raises, so the side is as it was.
+
+        Args:
+            changes: the changes, in order.
+            what: ``"bid"`` or ``"ask"``, for the error.
+
+        Returns:
+            The journal :meth:`undo` needs: for each change that left its level absent, in
+            order, the quantity it removed (0 when the level was absent already).
+
+        Raises:
+            InvalidInput: a change that is not valid (the side unchanged).
         """
         qty, prices = self.qty, self.prices
-        for change in changes:
+        journal: list[int] = []
+        pending = iter(changes)
+        for change in pending:
             price, delta = change.price, change.quantity
+            if type(price) is not int or type(delta) is not int or price <= 0:
+                # applied so far: all but this change and those not read yet
+                done = len(changes) - 1 - sum(1 for _ in pending)
+                self.undo(changes[:done], journal)
+                raise _invalid_change(change, what)
             try:
                 total = qty[price] + delta
-            except KeyError:  # a new level
+            except KeyError:  # no level at this price
                 if delta > 0:
                     insort(prices, price)
                     qty[price] = delta
+                else:
+                    journal.append(0)
                 continue
             if total > 0:
                 qty[price] = total
             else:
-                del qty[price]
+                journal.append(qty.pop(price))
                 del prices[bisect_left(prices, price)]
         if changes:
             self._cache = None
+        return journal
+
+    def undo(self, changes: Sequence[DepthChange | DepthLevel], journal: list[int]) -> None:
+        """Take back ``changes``, all applied by the :meth:`add` that returned ``journal``.
+
+        Last change first, from the state it left: where it left no level, the journal
+        says what was there before (0: nothing); otherwise the level held ``now - delta``
+        before it, or nothing when that is not positive (the change made the level).
+        """
+        qty, prices = self.qty, self.prices
+        for change in reversed(changes):
+            price, delta = change.price, change.quantity
+            now = qty.get(price)
+            if now is None:
+                before = journal.pop()
+                if before:
+                    insort(prices, price)
+                    qty[price] = before
+            elif now - delta > 0:
+                qty[price] = now - delta
+            else:
+                del qty[price]
+                del prices[bisect_left(prices, price)]
+        self._cache = None
 
     def best(self) -> DepthLevel | None:
         if not self.prices:
@@ -122,14 +167,18 @@ def _check(levels: Sequence[DepthLevel | DepthChange], what: str) -> None:
 
 
 def _check_changes(changes: Sequence[DepthChange | DepthLevel], what: str) -> None:
-    """Refuse (before anything is applied) a change whose price is not a positive integer
-    or whose quantity is not an integer."""
+    """Refuse a change whose price is not a positive integer or whose quantity is not an
+    integer (what :meth:`_Side.add` checks as it goes)."""
     for change in changes:
         price, delta = change.price, change.quantity
         if type(price) is not int or type(delta) is not int or price <= 0:
-            raise InvalidInput(
-                f"{what} change must have integer price > 0 and integer quantity, got {change!r}"
-            )
+            raise _invalid_change(change, what)
+
+
+def _invalid_change(change: DepthChange | DepthLevel, what: str) -> InvalidInput:
+    return InvalidInput(
+        f"{what} change must have integer price > 0 and integer quantity, got {change!r}"
+    )
 
 
 class OrderBook:
@@ -178,13 +227,17 @@ class OrderBook:
             self.snapshot_count += 1
             self.needs_snapshot = False
             return True
-        _check_changes(bids, "bid")
-        _check_changes(asks, "ask")
         if self.needs_snapshot:
+            _check_changes(bids, "bid")
+            _check_changes(asks, "ask")
             self.ignored_updates += 1
             return False
-        self._bids.add(bids)
-        self._asks.add(asks)
+        journal = self._bids.add(bids, "bid")
+        try:
+            self._asks.add(asks, "ask")
+        except InvalidInput:
+            self._bids.undo(bids, journal)
+            raise
         self.update_count += 1
         return True
 

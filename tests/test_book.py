@@ -268,6 +268,43 @@ def test_book_equals_reference_model(ops: list[tuple[str, Levels, Levels]]) -> N
             assert pairs(book.depth("bids", n)) == want_bids[:n]
 
 
+_bad_change = st.sampled_from([(0, 1), (-3, 2), ("7", 1), (7, 1.5), (7, "2"), (7.0, 1),
+                               (True, 1), (7, None)])
+
+
+@given(st.lists(_op, max_size=20), st.lists(_change, max_size=10),
+       st.lists(_change, max_size=10), _bad_change, st.integers(0, 10), st.booleans(),
+       st.lists(_change, max_size=8), st.lists(_change, max_size=8))
+def test_a_bad_change_anywhere_leaves_the_book_as_it_was(
+    ops: list[tuple[str, Levels, Levels]], bids: Levels, asks: Levels, bad: Any,
+    position: int, in_asks: bool, later_bids: Levels, later_asks: Levels,
+) -> None:
+    """The changes before the bad one (both sides') are taken back, whatever they did:
+    levels made, moved, removed, changed twice; and the book goes on as if the update had
+    never come."""
+    book, ref = OrderBook(MX), Reference()
+    for kind, b, a in [("snapshot", [(p, 3) for p in range(1, 30, 2)], []), *ops]:
+        if kind == "invalidate":
+            book.invalidate()
+        else:
+            book.apply(upd(b, a, snapshot=kind == "snapshot"))
+        ref.apply(kind, b, a)
+    before = (pairs(book.bids), pairs(book.asks), book.update_count, book.ignored_updates)
+    side = asks if in_asks else bids
+    side.insert(min(position, len(side)), bad)
+
+    with pytest.raises(InvalidInput, match="ask change" if in_asks else "bid change"):
+        book.apply(upd(bids, asks))
+
+    assert (pairs(book.bids), pairs(book.asks), book.update_count,
+            book.ignored_updates) == before
+    book.apply(upd(later_bids, later_asks))
+    ref.apply("update", later_bids, later_asks)
+    assert pairs(book.bids) == sorted(ref.bids.items(), reverse=True)
+    assert pairs(book.asks) == sorted(ref.asks.items())
+    assert book.quantity_at("bids", 7) == ref.bids.get(7, 0)
+
+
 @given(st.lists(_level, min_size=1, max_size=15), st.integers(1, 40))
 def test_levels_to_fill_matches_a_naive_walk(asks: Levels, quantity: int) -> None:
     book = OrderBook()
