@@ -60,6 +60,15 @@ def test_an_order_takes_text_and_rebuilds_from_its_dict() -> None:
         Order(order_id=IDS["order"], quantity="2.5")
 
 
+@pytest.mark.parametrize("name", ["quantity", "quantity_fill", "price", "price_fill",
+                                  "timestamp", "desired_quantity"])
+def test_each_integer_field_of_an_order_takes_text_alone(name: str) -> None:
+    order = Order(order_id=IDS["order"], **{name: " 7"})  # type: ignore[arg-type]
+    assert getattr(order, name) == 7 and type(getattr(order, name)) is int
+    with pytest.raises(ValueError, match=name):
+        Order(order_id=IDS["order"], **{name: "7.5"})  # type: ignore[arg-type]
+
+
 def test_a_balance_has_o2_sdk_s_field_order_and_takes_text() -> None:
     balance = Balance({}, "2000000", "8000000", "5000000")
     assert (balance.order_books, balance.total_locked, balance.total_unlocked,
