@@ -14,6 +14,7 @@ no identity cannot be attributed and go to every consumer of that topic (key
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -125,6 +126,37 @@ def _preview(data: bytes | bytearray | memoryview | str) -> str:
     return bytes(head).decode("utf-8", "replace")
 
 
+def _id_hook(
+    ids: dict[str, Id], pinned: dict[str, Id], cache_size: int
+) -> Callable[[type, Any], Any]:
+    """msgspec's decoding hook for a :class:`FrameDecoder`: ids through its cache.
+
+    It runs for every id of every frame, so the cache is read first and directly (a
+    closure, no attribute lookups); a miss builds the id and caches it.
+    """
+
+    def first_sight(obj: Any) -> Id:
+        if type(obj) is not str:
+            refused: Id = wire_dec_hook(Id, obj)  # raises: an id is text
+            return refused
+        ident = str.__new__(Id, obj) if _CANONICAL_ID(obj) else Id(obj)
+        if len(ids) >= cache_size:
+            ids.clear()
+            ids.update(pinned)
+        ids[obj] = ident
+        return ident
+
+    def hook(kind: type, obj: Any) -> Any:
+        if kind is Id:
+            try:
+                return ids[obj]
+            except (KeyError, TypeError):  # not seen yet, or not text
+                return first_sight(obj)
+        return wire_dec_hook(kind, obj)
+
+    return hook
+
+
 class FrameDecoder:
     """Decodes server frames into typed events with one msgspec pass per frame.
 
@@ -137,26 +169,19 @@ class FrameDecoder:
             it is full).
     """
 
-    __slots__ = ("_decoder", "_ids", "_pinned", "cache_size")
+    __slots__ = ("_cache_size", "_decoder", "_ids", "_pinned")
 
     def __init__(self, cache_size: int = 4096) -> None:
-        self.cache_size = cache_size
+        self._cache_size = cache_size
         self._ids: dict[str, Id] = {}
         self._pinned: dict[str, Id] = {}
-        self._decoder = msgspec.json.Decoder(_AnyFrame, dec_hook=self._dec_hook, strict=False)
+        hook = _id_hook(self._ids, self._pinned, cache_size)
+        self._decoder = msgspec.json.Decoder(_AnyFrame, dec_hook=hook, strict=False)
 
-    def _dec_hook(self, kind: type, obj: Any) -> Any:
-        if kind is Id and type(obj) is str:
-            ids = self._ids
-            ident = ids.get(obj)
-            if ident is None:
-                ident = str.__new__(Id, obj) if _CANONICAL_ID(obj) else Id(obj)
-                if len(ids) >= self.cache_size:
-                    ids.clear()
-                    ids.update(self._pinned)
-                ids[obj] = ident
-            return ident
-        return wire_dec_hook(kind, obj)
+    @property
+    def cache_size(self) -> int:
+        """The most ids cached."""
+        return self._cache_size
 
     def clear_cache(self) -> None:
         """Forget the cached ids (but the pinned ones)."""

@@ -27,7 +27,15 @@ from wire_frames import (
 
 from o2_core import errors
 from o2_core.errors import SubscriptionConflict
-from o2_core.frames import MalformedFrame, Router, ServerError, decode_frame, matches, route
+from o2_core.frames import (
+    FrameDecoder,
+    MalformedFrame,
+    Router,
+    ServerError,
+    decode_frame,
+    matches,
+    route,
+)
 from o2_core.models import (
     BalanceUpdate,
     DepthChange,
@@ -143,6 +151,32 @@ def test_unknown_fields_are_ignored() -> None:
     frame = json.loads(nonce_frame(A, 1))
     frame["future_field"] = {"a": [1, 2]}
     assert decode_frame(dumps(frame)) == NonceUpdate(Id(A), 1)
+
+
+def test_the_decoder_caches_ids_pins_some_and_bounds_the_cache() -> None:
+    decoder = FrameDecoder(cache_size=2)
+    pinned = Id(MY)
+    decoder.pin(pinned)
+
+    def market_of(market: Any) -> Any:
+        ev = decoder.decode(depth_update(market, [], []))
+        assert isinstance(ev, DepthUpdate)
+        return ev.market_id
+
+    first = market_of(MX)
+    assert first == MX and type(first) is Id
+    assert market_of(MX) is first  # the same text: the same object
+    assert market_of(MY.upper().replace("0X", "0x")) == MY  # other text: a new id
+    assert market_of(MY) is pinned  # a pinned id's text is always that object
+    assert decoder.cache_size == 2
+    market_of(A)  # a third id fills the cache: it empties (but the pinned id)
+    assert market_of(MY) is pinned and market_of(MX) is not first and market_of(MX) == MX
+    decoder.clear_cache()
+    assert market_of(MY) is pinned
+    for not_text in (5, None, [], {}, [MX]):
+        ev = decoder.decode(dumps({"action": "subscribe_depth_update", "market_id": not_text,
+                                   "changes": {}}))
+        assert isinstance(ev, MalformedFrame) and "market_id" in ev.reason
 
 
 _json = st.recursive(
