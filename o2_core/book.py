@@ -60,13 +60,16 @@ class Fill:
 class _Side:
     """One side: quantities by price and the prices in ascending order."""
 
-    __slots__ = ("_cache", "descending", "prices", "qty")
+    __slots__ = ("_cache", "_journal", "descending", "prices", "qty")
 
     def __init__(self, descending: bool) -> None:
         self.descending = descending
         self.qty: dict[int, int] = {}
         self.prices: list[int] = []
         self._cache: list[DepthLevel] | None = None
+        # for each change of the last add() that left its level absent, in order, the
+        # quantity it removed (0 when the level was absent already): what undo() needs
+        self._journal: list[int] = []
 
     def replace(self, levels: Sequence[DepthLevel | DepthChange]) -> None:
         # levels > 0 only; of two positive levels at one price, the last wins
@@ -74,7 +77,7 @@ class _Side:
         self.prices = sorted(self.qty)
         self._cache = None
 
-    def add(self, changes: Sequence[DepthChange | DepthLevel], what: str) -> list[int]:
+    def add(self, changes: Sequence[DepthChange | DepthLevel], what: str) -> None:
         """Add each signed change to its level; a level that reaches 0 or less is gone.
 
         A price twice in one update adds up. Checking and applying are one pass: a change
@@ -85,22 +88,18 @@ class _Side:
             changes: the changes, in order.
             what: ``"bid"`` or ``"ask"``, for the error.
 
-        Returns:
-            The journal :meth:`undo` needs: for each change that left its level absent, in
-            order, the quantity it removed (0 when the level was absent already).
-
         Raises:
             InvalidInput: a change that is not valid (the side unchanged).
         """
-        qty, prices = self.qty, self.prices
-        journal: list[int] = []
+        qty, prices, journal = self.qty, self.prices, self._journal
+        journal.clear()
         pending = iter(changes)
         for change in pending:
             price, delta = change.price, change.quantity
             if type(price) is not int or type(delta) is not int or price <= 0:
                 # applied so far: all but this change and those not read yet
                 done = len(changes) - 1 - sum(1 for _ in pending)
-                self.undo(changes[:done], journal)
+                self.undo(changes[:done])
                 raise _invalid_change(change, what)
             try:
                 total = qty[price] + delta
@@ -118,16 +117,16 @@ class _Side:
                 del prices[bisect_left(prices, price)]
         if changes:
             self._cache = None
-        return journal
 
-    def undo(self, changes: Sequence[DepthChange | DepthLevel], journal: list[int]) -> None:
-        """Take back ``changes``, all applied by the :meth:`add` that returned ``journal``.
+    def undo(self, changes: Sequence[DepthChange | DepthLevel]) -> None:
+        """Take back ``changes``: the last :meth:`add`'s (all of them, or those before the
+        change it refused).
 
         Last change first, from the state it left: where it left no level, the journal
         says what was there before (0: nothing); otherwise the level held ``now - delta``
         before it, or nothing when that is not positive (the change made the level).
         """
-        qty, prices = self.qty, self.prices
+        qty, prices, journal = self.qty, self.prices, self._journal
         for change in reversed(changes):
             price, delta = change.price, change.quantity
             now = qty.get(price)
@@ -232,11 +231,11 @@ class OrderBook:
             _check_changes(asks, "ask")
             self.ignored_updates += 1
             return False
-        journal = self._bids.add(bids, "bid")
+        self._bids.add(bids, "bid")
         try:
             self._asks.add(asks, "ask")
         except InvalidInput:
-            self._bids.undo(bids, journal)
+            self._bids.undo(bids)
             raise
         self.update_count += 1
         return True
