@@ -37,10 +37,11 @@ Pass = Callable[[], int]
 """One pass of a benchmark: runs, returns how many items it processed."""
 
 
-def export(commit: str, into: Path) -> None:
+def export(commit: str, into: Path, repository: Path = ROOT) -> None:
     """``o2_core/`` and ``benchmarks/`` of ``commit`` under ``into``, renamed ``o2_then``."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", commit, "o2_core", "benchmarks"],
+        ["git", "-C", str(repository), "archive", "--format=tar", commit, "o2_core",
+         "benchmarks"],
         check=True, capture_output=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
