@@ -67,9 +67,16 @@ def load(name: str, path: Path) -> ModuleType:
 def stream_rows(bench: ModuleType) -> dict[str, Pass]:
     """The rows of ``bench_stream.py`` (its module, either version)."""
     frames = bench.frame_mix(4000)
-    depth = [f for f in frames if b'"subscribe_depth_update"' in f]
+
+    def of(action: bytes) -> list[bytes]:
+        return [f for f in frames if b'"action": "%s"' % action in f]
+
+    depth = of(b"subscribe_depth_update")
     return {
         "mixed frames decoded": bench.ours_decode_only(frames),
+        "  of which depth-update frames": bench.ours_decode_only(depth),
+        "  of which order frames": bench.ours_decode_only(of(b"subscribe_orders")),
+        "  of which trade frames": bench.ours_decode_only(of(b"subscribe_trades")),
         "mixed frames decoded and routed": bench.ours_decode_route(frames),
         "50-level depth frames decoded and routed": bench.ours_decode_route(depth),
         "50-level book updates applied": bench.ours_book(bench.book_updates(frames)),
