@@ -10,8 +10,8 @@ the commit's benchmark function and ours in turn, ``rounds`` times, and keeps th
 pass of each. In one process, a change in the machine's load hits both alike; separate
 runs on a shared 2-core machine differ by up to 15%, which hides a change of a few percent.
 
-The rows are those of ``bench_stream.py`` and ``bench_core.py`` that exist in both
-versions (higher is better in every row).
+The rows call functions of ``bench_stream.py`` and ``bench_core.py`` that every version
+since ``5c67af4`` has (higher is better in every row).
 """
 
 from __future__ import annotations
