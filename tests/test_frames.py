@@ -163,14 +163,14 @@ def test_the_decoder_caches_ids_pins_some_and_bounds_the_cache() -> None:
         assert isinstance(ev, DepthUpdate)
         return ev.market_id
 
-    first = market_of(MX)
-    assert first == MX and type(first) is Id
+    first = market_of(MX)  # cached beside the pinned id: the cache is full
+    assert first == MX and type(first) is Id and decoder.cache_size == 2
     assert market_of(MX) is first  # the same text: the same object
-    assert market_of(MY.upper().replace("0X", "0x")) == MY  # other text: a new id
-    assert market_of(MY) is pinned  # a pinned id's text is always that object
-    assert decoder.cache_size == 2
-    market_of(A)  # a third id fills the cache: it empties (but the pinned id)
-    assert market_of(MY) is pinned and market_of(MX) is not first and market_of(MX) == MX
+    assert market_of(MY) is pinned  # a pinned id's text: always that object
+    other = market_of(MY.upper().replace("0X", "0x"))  # new text, the cache full:
+    assert other == MY and other is not pinned  # emptied but the pinned id, then cached
+    assert market_of(MY) is pinned  # kept through the emptying
+    assert market_of(MX) == MX and market_of(MX) is not first  # MX was forgotten
     decoder.clear_cache()
     assert market_of(MY) is pinned
     for not_text in (5, None, [], {}, [MX]):
